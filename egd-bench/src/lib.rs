@@ -1,0 +1,1 @@
+//! Harness support for the `egd` binary and the benches.

@@ -1,0 +1,99 @@
+//! The crate's one error type.
+
+use core::fmt;
+
+/// Everything that can go wrong in `egd-core` on data (shapes are checked at
+/// compile time, so they never show up here).
+///
+/// Small and `Copy`, so it can be returned from firmware hot loops and stored
+/// in logs without an allocator. Every fallible function leaves the caller's
+/// state (weights, optimizer state, output buffers) untouched when it returns
+/// an `Err`.
+///
+/// ```
+/// use egd_core::EgdError;
+/// let e = EgdError::NotConverged { sweeps: 30 };
+/// assert_eq!(e.to_string(), "Jacobi SVD did not converge within 30 sweeps");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EgdError {
+    /// An input (gradient, loss, matrix) held NaN or an infinity.
+    NonFinite,
+    /// The Jacobi SVD hit its sweep cap without converging.
+    NotConverged {
+        /// Sweeps performed (the cap).
+        sweeps: u16,
+    },
+    /// A runtime parameter was outside its allowed range.
+    InvalidParameter {
+        /// The parameter's name.
+        name: &'static str,
+        /// The allowed range, in words.
+        expected: &'static str,
+    },
+    /// A caller-provided buffer is too small.
+    BufferTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes provided.
+        got: usize,
+    },
+    /// A checkpoint could not be restored.
+    Checkpoint(CheckpointError),
+}
+
+/// Why a checkpoint could not be restored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// The buffer does not start with the checkpoint magic bytes.
+    BadMagic,
+    /// The checkpoint format version is not supported by this build.
+    UnsupportedVersion(u16),
+    /// The checkpoint was written for a different model or optimizer shape.
+    ShapeMismatch,
+    /// The buffer ends before the checkpoint does.
+    Truncated,
+    /// The checksum does not match: the bytes were corrupted.
+    Corrupted,
+}
+
+impl fmt::Display for EgdError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NonFinite => f.write_str("input contains NaN or infinity"),
+            Self::NotConverged { sweeps } => {
+                write!(f, "Jacobi SVD did not converge within {sweeps} sweeps")
+            }
+            Self::InvalidParameter { name, expected } => {
+                write!(f, "invalid parameter `{name}`: expected {expected}")
+            }
+            Self::BufferTooSmall { needed, got } => {
+                write!(f, "buffer too small: need {needed} bytes, got {got}")
+            }
+            Self::Checkpoint(e) => write!(f, "checkpoint rejected: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::BadMagic => f.write_str("not an egd checkpoint (bad magic)"),
+            Self::UnsupportedVersion(v) => write!(f, "unsupported format version {v}"),
+            Self::ShapeMismatch => f.write_str("written for a different shape"),
+            Self::Truncated => f.write_str("buffer truncated"),
+            Self::Corrupted => f.write_str("checksum mismatch (corrupted)"),
+        }
+    }
+}
+
+impl core::error::Error for EgdError {}
+impl core::error::Error for CheckpointError {}
+
+impl From<CheckpointError> for EgdError {
+    fn from(e: CheckpointError) -> Self {
+        Self::Checkpoint(e)
+    }
+}

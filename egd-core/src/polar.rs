@@ -1,0 +1,1 @@
+//! The EGD direction.

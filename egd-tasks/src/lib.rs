@@ -1,0 +1,3 @@
+//! Grokking datasets.
+#![no_std]
+#![forbid(unsafe_code)]
