@@ -114,7 +114,9 @@ impl<T: Real, const R: usize, const C: usize> Matrix<T, R, C> {
     #[must_use]
     pub const fn zeros() -> Self {
         const { assert!(R > 0 && C > 0, "matrix dimensions must be positive") };
-        Self { data: [[T::ZERO; C]; R] }
+        Self {
+            data: [[T::ZERO; C]; R],
+        }
     }
 
     /// Ones on the diagonal, zeros elsewhere (rectangular shapes allowed).
@@ -235,7 +237,7 @@ impl<T: Real, const R: usize, const C: usize> Matrix<T, R, C> {
     /// `out = self · b` for `self: R×K`, `b: K×C2`.
     ///
     /// Row-oriented (`out[i] = Σₖ self[i][k]·b[k]`), so every inner loop is a
-    /// contiguous `axpy`; zero entries of `self` are skipped (cheap for ReLU
+    /// contiguous `axpy`; zero entries of `self` are skipped (cheap for `ReLU`
     /// activations and sparse inputs, and exact).
     pub fn matmul<const C2: usize>(&self, b: &Matrix<T, C, C2>, out: &mut Matrix<T, R, C2>) {
         for (orow, arow) in out.data.iter_mut().zip(&self.data) {
@@ -312,7 +314,7 @@ impl<T: Real, const R: usize, const C: usize> Matrix<T, R, C> {
         let mut m = T::ZERO;
         for &x in self.as_slice() {
             let a = x.abs();
-            if a != a {
+            if a.is_nan() {
                 return a;
             }
             if a > m {
@@ -364,7 +366,10 @@ mod tests {
         at.t_matmul(&b, &mut ab3);
         assert_eq!(ab, ab2);
         assert_eq!(ab, ab3);
-        assert_eq!(ab[(0, 0)], -5.0 * 0.0 + -4.0 * 0.5 + -3.0 * 1.0 + -2.0 * 1.5);
+        assert_eq!(
+            ab[(0, 0)],
+            -5.0 * 0.0 + -4.0 * 0.5 + -3.0 * 1.0 + -2.0 * 1.5
+        );
     }
 
     #[test]

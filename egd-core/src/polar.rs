@@ -1,1 +1,531 @@
-//! The EGD direction.
+//! The EGD direction: the polar factor `G̃ = (G Gᵀ)^(-1/2) G = U Vᵀ`.
+//!
+//! For a gradient `G = U S Vᵀ` the egalitarian direction keeps the singular
+//! vectors and sets every singular value to one, so that all principal
+//! directions of the gradient move at the same speed.
+//!
+//! * [`Method::Jacobi`] is exact: it runs the [Jacobi SVD](crate::svd) and
+//!   forms `Σᵢ wᵢ uᵢ vᵢᵀ` with the weights of the chosen [`Cutoff`].
+//! * [`Method::NewtonSchulz`] is Muon's quintic iteration
+//!   `X ← aX + (bA + cA²)X`, `A = XXᵀ`, `(a, b, c) = (3.4445, −4.7750, 2.0315)`
+//!   from `G/‖G‖_F`. It is **approximate by design**: its singular values land
+//!   roughly in `[0.7, 1.2]`, not at 1, and it amplifies numerically-null
+//!   directions; it ignores the cutoff.
+//!
+//! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit: both orientations run the same
+//! arithmetic on the same rows.
+//!
+//! # Accuracy
+//!
+//! With [`Cutoff::Auto`] on an input of condition number `κ` below the
+//! cutoff, the relative Frobenius error against the exact polar factor is at
+//! most `max(`[`tol::POLAR_F64`]`, 100·eps·κ)` in `f64` and
+//! `max(`[`tol::POLAR_F32`]`, 100·eps·κ)` in `f32`; every kept singular value
+//! of the result is 1 to the same tolerance.
+//!
+//! # Example
+//!
+//! ```
+//! use egd_core::{Matrix, polar::{polar, PolarConfig}, svd::SvdWorkspace};
+//! // G = diag(3, 1e-3): the egalitarian direction is the identity.
+//! let g = Matrix::<f64, 2, 2>::from_rows([[3.0, 0.0], [0.0, 1e-3]]);
+//! let mut out = Matrix::zeros();
+//! let mut ws = SvdWorkspace::<f64, 2, 2>::new();
+//! let info = polar(&g, &mut out, &mut ws, &PolarConfig::default())?;
+//! assert_eq!(out, Matrix::identity());
+//! assert_eq!(info.rank, 2);
+//! # Ok::<(), egd_core::EgdError>(())
+//! ```
+
+use crate::error::EgdError;
+use crate::matrix::{Matrix, axpy, dot, sum_sq};
+use crate::scalar::Real;
+pub use crate::svd::tol;
+use crate::svd::{SvdConfig, SvdWorkspace, factor, orient};
+
+/// How small singular values are treated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cutoff<T> {
+    /// `Relative(max(R, C)·eps)`: the default, an exact partial isometry on
+    /// the numerically nonzero part of `G`.
+    Auto,
+    /// Singular values `≤ τ·σ_max` are treated as zero (Moore–Penrose):
+    /// the result is `Σ_{σᵢ > τσ₁} uᵢvᵢᵀ`.
+    Relative(T),
+    /// The reference code's `U·diag(1/max(s, ε))·Uᵀ·G`: directions with
+    /// `σ ≥ ε` get weight 1, smaller ones `σ/ε` (a soft, absolute cutoff).
+    /// `Clamp(1e-6)` reproduces the paper's tables.
+    Clamp(T),
+}
+
+/// Which algorithm computes the direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Exact, by the one-sided Jacobi SVD.
+    Jacobi,
+    /// Approximate, by `steps` quintic Newton–Schulz iterations (Muon uses 5).
+    NewtonSchulz {
+        /// Iterations.
+        steps: u8,
+    },
+}
+
+/// Settings of the EGD direction.
+///
+/// ```
+/// use egd_core::polar::{Cutoff, Method, PolarConfig};
+/// let paper = PolarConfig::<f32>::paper();
+/// assert_eq!(paper.cutoff, Cutoff::Clamp(1e-6));
+/// assert_eq!(PolarConfig::<f32>::default().method, Method::Jacobi);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PolarConfig<T> {
+    /// Algorithm.
+    pub method: Method,
+    /// Treatment of small singular values (Jacobi only).
+    pub cutoff: Cutoff<T>,
+    /// Jacobi settings.
+    pub svd: SvdConfig<T>,
+}
+
+impl<T: Real> Default for PolarConfig<T> {
+    fn default() -> Self {
+        Self {
+            method: Method::Jacobi,
+            cutoff: Cutoff::Auto,
+            svd: SvdConfig::default(),
+        }
+    }
+}
+
+impl<T: Real> PolarConfig<T> {
+    /// The reference code's setting: Jacobi with `Clamp(1e-6)`.
+    #[must_use]
+    pub fn paper() -> Self {
+        Self {
+            cutoff: Cutoff::Clamp(T::from_f64(1e-6)),
+            ..Self::default()
+        }
+    }
+
+    /// Muon's approximate direction: 5 quintic Newton–Schulz steps.
+    #[must_use]
+    pub fn newton_schulz() -> Self {
+        Self {
+            method: Method::NewtonSchulz { steps: 5 },
+            ..Self::default()
+        }
+    }
+}
+
+/// What a polar computation did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct PolarInfo {
+    /// Jacobi sweeps (0 for Newton–Schulz and for a zero gradient).
+    pub sweeps: u16,
+    /// Directions with weight 1 (Jacobi: singular values above the cutoff;
+    /// `Clamp`: `σ ≥ ε`); `min(R, C)` for Newton–Schulz on nonzero input.
+    pub rank: u32,
+}
+
+/// Writes the EGD direction of `g` into `out`.
+///
+/// A zero `g` gives a zero `out`. On `Err` ([`EgdError::NonFinite`] for NaN or
+/// infinity anywhere in `g`, [`EgdError::NotConverged`] when the sweep cap is
+/// hit, [`EgdError::InvalidParameter`] for a cutoff or tolerance that is not a
+/// positive finite number) `out` is untouched.
+///
+/// ```
+/// use egd_core::{Matrix, polar::{polar, PolarConfig}, svd::SvdWorkspace};
+/// let g = Matrix::<f32, 3, 2>::from_rows([[2.0, 0.0], [0.0, 0.0], [0.0, 0.0]]);
+/// let (mut out, mut ws) = (Matrix::zeros(), SvdWorkspace::<f32, 2, 3>::new());
+/// polar(&g, &mut out, &mut ws, &PolarConfig::default())?;
+/// assert_eq!(out.row(0), &[1.0, 0.0]); // rank 1: the null direction stays 0
+/// # Ok::<(), egd_core::EgdError>(())
+/// ```
+pub fn polar<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &Matrix<T, R, C>,
+    out: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &PolarConfig<T>,
+) -> Result<PolarInfo, EgdError> {
+    match cfg.method {
+        Method::Jacobi => jacobi_polar(g, out, ws, cfg),
+        Method::NewtonSchulz { steps } => newton_schulz(g, out, ws, steps),
+    }
+}
+
+/// Replaces `g` by its EGD direction; on `Err`, `g` is untouched.
+///
+/// Same contract as [`polar`], without a second `R×C` buffer.
+///
+/// ```
+/// use egd_core::{Matrix, polar::{polar_in_place, PolarConfig}, svd::SvdWorkspace};
+/// let mut g = Matrix::<f64, 1, 2>::from_rows([[3.0, 4.0]]);
+/// polar_in_place(&mut g, &mut SvdWorkspace::<f64, 1, 2>::new(), &PolarConfig::default())?;
+/// assert!((g[(0, 0)] - 0.6).abs() < 1e-15 && (g[(0, 1)] - 0.8).abs() < 1e-15);
+/// # Ok::<(), egd_core::EgdError>(())
+/// ```
+pub fn polar_in_place<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &PolarConfig<T>,
+) -> Result<PolarInfo, EgdError> {
+    // Both algorithms read `g` completely into the workspace before they
+    // write their first output element, so the input may alias the output.
+    match cfg.method {
+        Method::Jacobi => jacobi_polar_inplace(g, ws, cfg),
+        Method::NewtonSchulz { steps } => newton_schulz_inplace(g, ws, steps),
+    }
+}
+
+fn check_cutoff<T: Real>(c: Cutoff<T>) -> Result<(), EgdError> {
+    match c {
+        Cutoff::Auto => Ok(()),
+        Cutoff::Relative(t) | Cutoff::Clamp(t) if t >= T::ZERO && t.is_finite() => Ok(()),
+        _ => Err(EgdError::InvalidParameter {
+            name: "cutoff",
+            expected: "a finite value >= 0",
+        }),
+    }
+}
+
+fn jacobi_polar<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &Matrix<T, R, C>,
+    out: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &PolarConfig<T>,
+) -> Result<PolarInfo, EgdError> {
+    check_cutoff(cfg.cutoff)?;
+    let Some((e, svd_info)) = factor(g, ws, &cfg.svd)? else {
+        out.fill_zero();
+        return Ok(PolarInfo::default());
+    };
+    let rank = scale_rows::<T, R, C, K, L>(ws, e, cfg.cutoff);
+    assemble(ws, out);
+    Ok(PolarInfo {
+        sweeps: svd_info.sweeps,
+        rank,
+    })
+}
+
+fn jacobi_polar_inplace<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &PolarConfig<T>,
+) -> Result<PolarInfo, EgdError> {
+    check_cutoff(cfg.cutoff)?;
+    let Some((e, svd_info)) = factor(g, ws, &cfg.svd)? else {
+        return Ok(PolarInfo::default()); // g is zero already
+    };
+    let rank = scale_rows::<T, R, C, K, L>(ws, e, cfg.cutoff);
+    assemble(ws, g);
+    Ok(PolarInfo {
+        sweeps: svd_info.sweeps,
+        rank,
+    })
+}
+
+/// Scales each converged row `xᵢ = σᵢuᵢᵀ` (scaled units, `σ = ‖xᵢ‖·2^e`) by
+/// its weight `wᵢ/σᵢ`, so that the rows become `wᵢuᵢᵀ`. Returns the count of
+/// directions with full weight.
+fn scale_rows<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    ws: &mut SvdWorkspace<T, K, L>,
+    e: i32,
+    cutoff: Cutoff<T>,
+) -> u32 {
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let rows = &mut ws.x.rows_mut()[..k];
+    let sig = &mut ws.norms[..k];
+    let mut smax = T::ZERO;
+    for (s, row) in sig.iter_mut().zip(rows.iter()) {
+        *s = sum_sq(&row[..l]).sqrt();
+        smax = smax.max(*s);
+    }
+    let mut rank = 0u32;
+    for (s, row) in sig.iter().zip(rows.iter_mut()) {
+        let f = match cutoff {
+            Cutoff::Auto | Cutoff::Relative(_) => {
+                let tau = match cutoff {
+                    Cutoff::Relative(t) => t,
+                    _ => T::from_usize(l) * T::EPSILON,
+                };
+                if *s > tau * smax {
+                    T::ONE / *s
+                } else {
+                    T::ZERO
+                }
+            }
+            Cutoff::Clamp(eps) => {
+                // σ_orig = s·2^e; weight σ/max(σ, ε) on uᵢ = xᵢ/s gives
+                // xᵢ / max(s, ε·2^-e).
+                let eps_scaled = eps.scalbn(-e);
+                let d = s.max(eps_scaled);
+                if d > T::ZERO { T::ONE / d } else { T::ZERO }
+            }
+        };
+        let full = match cutoff {
+            Cutoff::Clamp(eps) => f > T::ZERO && *s >= eps.scalbn(-e),
+            _ => f > T::ZERO,
+        };
+        if full {
+            rank += 1;
+        }
+        for v in &mut row[..l] {
+            *v *= f;
+        }
+    }
+    rank
+}
+
+/// Forms the direction from the scaled rows `Y = diag(w/σ)·J·X` and `J`:
+/// tall (`X = Gᵀ`): `out = Yᵀ·J`; wide (`X = G`): `out = Jᵀ·Y`.
+fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    ws: &SvdWorkspace<T, K, L>,
+    out: &mut Matrix<T, R, C>,
+) {
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let y = &ws.x.rows()[..k];
+    let j = &ws.j.rows()[..k];
+    const BLOCK: usize = 4;
+    if o.tall {
+        // out[r][..] = Σᵢ y[i][r]·j[i][..k]
+        for (rb, oblock) in out.rows_mut().chunks_mut(BLOCK).enumerate() {
+            let r0 = rb * BLOCK;
+            for orow in oblock.iter_mut() {
+                orow.fill(T::ZERO);
+            }
+            for (yrow, jrow) in y.iter().zip(j) {
+                for (d, orow) in oblock.iter_mut().enumerate() {
+                    let a = yrow[r0 + d];
+                    if a != T::ZERO {
+                        axpy(a, &jrow[..k], orow);
+                    }
+                }
+            }
+        }
+    } else {
+        // out[r][..] = Σᵢ j[i][r]·y[i][..l]
+        for (rb, oblock) in out.rows_mut().chunks_mut(BLOCK).enumerate() {
+            let r0 = rb * BLOCK;
+            for orow in oblock.iter_mut() {
+                orow.fill(T::ZERO);
+            }
+            for (yrow, jrow) in y.iter().zip(j) {
+                for (d, orow) in oblock.iter_mut().enumerate() {
+                    let a = jrow[r0 + d];
+                    if a != T::ZERO {
+                        axpy(a, &yrow[..l], orow);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Muon's quintic coefficients.
+pub const NS_COEFFS: (f64, f64, f64) = (3.4445, -4.7750, 2.0315);
+
+fn newton_schulz<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &Matrix<T, R, C>,
+    out: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    steps: u8,
+) -> Result<PolarInfo, EgdError> {
+    if !ns_load(g, ws)? {
+        out.fill_zero();
+        return Ok(PolarInfo::default());
+    }
+    Ok(ns_iterate::<T, R, C, K, L>(ws, out, steps))
+}
+
+fn newton_schulz_inplace<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const L: usize,
+>(
+    g: &mut Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    steps: u8,
+) -> Result<PolarInfo, EgdError> {
+    if !ns_load(g, ws)? {
+        return Ok(PolarInfo::default());
+    }
+    Ok(ns_iterate::<T, R, C, K, L>(ws, g, steps))
+}
+
+/// Loads `G/‖G‖_F` (oriented) into the workspace; `false` for a zero `G`.
+fn ns_load<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+) -> Result<bool, EgdError> {
+    const {
+        assert!(
+            (if R < C { R } else { C }) <= K && (if R > C { R } else { C }) <= L,
+            "workspace too small: need min(R, C) <= K and max(R, C) <= L"
+        )
+    };
+    if !g.is_finite() {
+        return Err(EgdError::NonFinite);
+    }
+    let norm = g.frobenius_norm();
+    if norm == T::ZERO {
+        return Ok(false);
+    }
+    let o = orient::<R, C>();
+    let inv = T::ONE / norm;
+    let x = ws.x.rows_mut();
+    if o.tall {
+        for (r, grow) in g.rows().iter().enumerate() {
+            for (i, &v) in grow.iter().enumerate() {
+                x[i][r] = v * inv;
+            }
+        }
+    } else {
+        for (xrow, grow) in x.iter_mut().zip(g.rows()) {
+            for (d, &v) in xrow.iter_mut().zip(grow) {
+                *d = v * inv;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Runs the quintic iteration, ping-ponging between the workspace rows and
+/// `out`'s storage viewed as `k` rows of length `l`, then writes the oriented
+/// result into `out`. Cannot fail: `‖X‖_F = 1` keeps every value bounded.
+fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    ws: &mut SvdWorkspace<T, K, L>,
+    out: &mut Matrix<T, R, C>,
+    steps: u8,
+) -> PolarInfo {
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let (a, b, c) = (
+        T::from_f64(NS_COEFFS.0),
+        T::from_f64(NS_COEFFS.1),
+        T::from_f64(NS_COEFFS.2),
+    );
+    let mut in_ws = true; // where the current iterate lives
+    for _ in 0..steps {
+        {
+            let flat = out.as_mut_slice();
+            let (src, dst): (&mut dyn RowsMut<T>, &mut dyn RowsMut<T>) = if in_ws {
+                (
+                    &mut WsRows { m: &mut ws.x, l },
+                    &mut FlatRows { s: flat, l },
+                )
+            } else {
+                (
+                    &mut FlatRows { s: flat, l },
+                    &mut WsRows { m: &mut ws.x, l },
+                )
+            };
+            // A = X Xᵀ (symmetric), into aux.
+            let am = ws.aux.rows_mut();
+            for i in 0..k {
+                for jj in 0..=i {
+                    let v = dot(src.row(i), src.row(jj));
+                    am[i][jj] = v;
+                    am[jj][i] = v;
+                }
+            }
+            // B = bA + cA², into j.
+            let bm = ws.j.rows_mut();
+            for i in 0..k {
+                let brow = &mut bm[i][..k];
+                for (d, &v) in brow.iter_mut().zip(&am[i][..k]) {
+                    *d = b * v;
+                }
+                for m in 0..k {
+                    let aim = am[i][m];
+                    if aim != T::ZERO {
+                        axpy(c * aim, &am[m][..k], brow);
+                    }
+                }
+            }
+            // X' = aX + BX.
+            for i in 0..k {
+                let drow = dst.row_mut(i);
+                for (d, &v) in drow.iter_mut().zip(src.row(i)) {
+                    *d = a * v;
+                }
+                for m in 0..k {
+                    let bim = bm[i][m];
+                    if bim != T::ZERO {
+                        axpy(bim, src.row(m), dst.row_mut(i));
+                    }
+                }
+            }
+        }
+        in_ws = !in_ws;
+    }
+    // Bring the result into `out` in its own layout.
+    if !in_ws {
+        if !o.tall {
+            return PolarInfo {
+                sweeps: 0,
+                rank: k as u32,
+            }; // same layout already
+        }
+        // Move the k×l iterate from `out` into the workspace, then transpose.
+        let flat = out.as_slice();
+        for (i, xrow) in ws.x.rows_mut()[..k].iter_mut().enumerate() {
+            xrow[..l].copy_from_slice(&flat[i * l..(i + 1) * l]);
+        }
+    }
+    let x = ws.x.rows();
+    if o.tall {
+        for (r, orow) in out.rows_mut().iter_mut().enumerate() {
+            for (i, d) in orow.iter_mut().enumerate() {
+                *d = x[i][r];
+            }
+        }
+    } else {
+        for (orow, xrow) in out.rows_mut().iter_mut().zip(x) {
+            orow.copy_from_slice(&xrow[..C]);
+        }
+    }
+    PolarInfo {
+        sweeps: 0,
+        rank: k as u32,
+    }
+}
+
+/// Row access to the two buffers of the Newton–Schulz ping-pong.
+trait RowsMut<T> {
+    fn row(&self, i: usize) -> &[T];
+    fn row_mut(&mut self, i: usize) -> &mut [T];
+}
+
+struct WsRows<'a, T, const K: usize, const L: usize> {
+    m: &'a mut Matrix<T, K, L>,
+    l: usize,
+}
+
+impl<T: Real, const K: usize, const L: usize> RowsMut<T> for WsRows<'_, T, K, L> {
+    fn row(&self, i: usize) -> &[T] {
+        &self.m.row(i)[..self.l]
+    }
+    fn row_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.m.row_mut(i)[..self.l]
+    }
+}
+
+struct FlatRows<'a, T> {
+    s: &'a mut [T],
+    l: usize,
+}
+
+impl<T> RowsMut<T> for FlatRows<'_, T> {
+    fn row(&self, i: usize) -> &[T] {
+        &self.s[i * self.l..(i + 1) * self.l]
+    }
+    fn row_mut(&mut self, i: usize) -> &mut [T] {
+        &mut self.s[i * self.l..(i + 1) * self.l]
+    }
+}

@@ -75,15 +75,25 @@ pub trait Real:
     fn exponent(self) -> i32;
     /// `true` when neither NaN nor infinite.
     fn is_finite(self) -> bool;
+    /// `true` for NaN.
+    fn is_nan(self) -> bool;
     /// Larger of two values (NaN-ignoring, like `f64::max`).
     #[inline]
     fn max(self, other: Self) -> Self {
-        if self >= other || other != other { self } else { other }
+        if self >= other || other.is_nan() {
+            self
+        } else {
+            other
+        }
     }
     /// Smaller of two values (NaN-ignoring, like `f64::min`).
     #[inline]
     fn min(self, other: Self) -> Self {
-        if self <= other || other != other { self } else { other }
+        if self <= other || other.is_nan() {
+            self
+        } else {
+            other
+        }
     }
     /// `+1` for positive (and `+0`), `-1` for negative (and `-0`).
     fn signum(self) -> Self;
@@ -142,6 +152,10 @@ macro_rules! impl_real {
                 <$t>::is_finite(self)
             }
             #[inline]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline]
             fn signum(self) -> Self {
                 if self.is_sign_negative() { -1.0 } else { 1.0 }
             }
@@ -184,8 +198,26 @@ macro_rules! impl_real {
     };
 }
 
-impl_real!(f32, u32, libm::sqrtf, libm::fabsf, libm::expf, libm::logf, libm::scalbnf, libm::frexpf);
-impl_real!(f64, u64, libm::sqrt, libm::fabs, libm::exp, libm::log, libm::scalbn, libm::frexp);
+impl_real!(
+    f32,
+    u32,
+    libm::sqrtf,
+    libm::fabsf,
+    libm::expf,
+    libm::logf,
+    libm::scalbnf,
+    libm::frexpf
+);
+impl_real!(
+    f64,
+    u64,
+    libm::sqrt,
+    libm::fabs,
+    libm::exp,
+    libm::log,
+    libm::scalbn,
+    libm::frexp
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,1 +1,511 @@
-//! One-sided Jacobi SVD.
+//! One-sided (Hestenes) Jacobi SVD.
+//!
+//! The matrix is first oriented so that the work happens on contiguous rows:
+//! a tall `A` (`R ≥ C`) is processed as `X = Aᵀ`, a wide one as `X = A`; `X`
+//! has `k = min(R, C)` rows of length `l = max(R, C)`. Plane rotations `J` are
+//! applied to pairs of rows of `X` until all rows are mutually orthogonal:
+//! `J X = Σ Wᵀ` with orthonormal rows in `Wᵀ`. Then `A = U Σ Vᵀ` follows from
+//! `J` and the final rows.
+//!
+//! Safeguards (see the project's `SVD_NOTES.md`, after LAPACK's `xGESVJ`):
+//!
+//! 1. exact power-of-two prescaling to `max|aᵢⱼ| ∈ [0.5, 1)`;
+//! 2. cached squared row norms, updated by the rotation formulas
+//!    `α' = α − tγ`, `β' = β + tγ`, recomputed when the update cancels and
+//!    refreshed once per sweep;
+//! 3. de Rijk pivoting: the largest remaining row moves to the pivot position
+//!    before each pivot row is processed;
+//! 4. rotation test `|x_p·x_q| > tol·‖x_p‖‖x_q‖`, default `tol = √l·eps`;
+//! 5. the overflow guard `t = 1/(2ζ)` for `|ζ| > 1/√eps`, and a zero-row test
+//!    `‖x‖² ≤ MIN_POSITIVE/eps` (such rows are left alone);
+//! 6. a sweep cap (default [`DEFAULT_MAX_SWEEPS`]); hitting it returns
+//!    [`EgdError::NotConverged`] and leaves the outputs untouched.
+//!
+//! # Accuracy
+//!
+//! After convergence, for inputs whose entries are finite:
+//!
+//! | quantity | `f64` | `f32` |
+//! |---|---|---|
+//! | `max|A − U Σ Vᵀ| / σ₁` | ≤ [`tol::RECON_F64`] | ≤ [`tol::RECON_F32`] |
+//! | `‖VᵀV − I‖_F` (full rank, n ≤ 128) | ≤ [`tol::ORTH_F64`] | ≤ [`tol::ORTH_F32`] |
+//! | σ of a column-graded `B·diag(1…1e-12)`, relative | ≤ [`tol::GRADED_F64`] | — |
+//!
+//! Singular values come out sorted descending and `≥ 0`. Columns of the
+//! factor computed from the final rows (`U` for tall inputs, `V` for wide
+//! ones) are zero where the row was numerically zero (`σ = 0`); the other
+//! factor, built from `J`, is always orthogonal.
+//!
+//! # Memory
+//!
+//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + K` scalars
+//! ([`SvdWorkspace::BYTES`]); one workspace serves every matrix with
+//! `min(R, C) ≤ K` and `max(R, C) ≤ L` (checked at compile time).
+//!
+//! | shape (K×L) | `f32` bytes | `f64` bytes |
+//! |---|---:|---:|
+//! | 8×8 | 800 | 1 600 |
+//! | 16×16 | 3 136 | 6 272 |
+//! | 64×64 | 49 408 | 98 816 |
+//! | 128×128 | 197 120 | 394 240 |
+//! | 64×256 | 98 560 | 197 120 |
+//! | 254×512 | 1 037 336 | 2 074 672 |
+//!
+//! # Example
+//!
+//! ```
+//! use egd_core::{Matrix, svd::{svd, SvdConfig, SvdWorkspace}};
+//! let a = Matrix::<f64, 3, 2>::from_rows([[3.0, 0.0], [0.0, -4.0], [0.0, 0.0]]);
+//! let mut ws = SvdWorkspace::<f64, 2, 3>::new();
+//! let (mut u, mut s, mut v) = (Matrix::<f64, 3, 2>::zeros(), [0.0; 2], Matrix::<f64, 2, 2>::zeros());
+//! let info = svd(&a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v)?;
+//! assert_eq!(s, [4.0, 3.0]);
+//! assert!(info.sweeps <= 2);
+//! # Ok::<(), egd_core::EgdError>(())
+//! ```
+
+use crate::error::EgdError;
+use crate::matrix::{Matrix, dot, sum_sq};
+use crate::scalar::Real;
+
+/// The LAPACK default sweep cap (`NSWEEP = 30`).
+pub const DEFAULT_MAX_SWEEPS: u16 = 30;
+
+/// Tolerances of the accuracy contract; tests use these same constants.
+pub mod tol {
+    /// `f64`: `max|A − UΣVᵀ| / σ₁`.
+    pub const RECON_F64: f64 = 1e-13;
+    /// `f32`: `max|A − UΣVᵀ| / σ₁`.
+    pub const RECON_F32: f64 = 2e-5;
+    /// `f64`: `‖VᵀV − I‖_F` for full-rank inputs up to 128 columns.
+    pub const ORTH_F64: f64 = 1e-11;
+    /// `f32`: `‖VᵀV − I‖_F` for full-rank inputs up to 128 columns.
+    pub const ORTH_F32: f64 = 1e-3;
+    /// `f64`: relative error of each singular value of a column-graded matrix.
+    pub const GRADED_F64: f64 = 1e-12;
+    /// `f64`: polar factor, relative Frobenius error is at most
+    /// `max(POLAR_F64, 100·eps·κ)`.
+    pub const POLAR_F64: f64 = 1e-12;
+    /// `f32`: polar factor, relative Frobenius error is at most
+    /// `max(POLAR_F32, 100·eps·κ)`.
+    pub const POLAR_F32: f64 = 1e-4;
+}
+
+/// Settings of the Jacobi iteration.
+///
+/// ```
+/// let cfg = egd_core::svd::SvdConfig::<f32> { tol: Some(f32::EPSILON), ..Default::default() };
+/// assert_eq!(cfg.max_sweeps, 30);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SvdConfig<T> {
+    /// Relative orthogonality tolerance of the rotation test; `None` means
+    /// `√l·eps` (LAPACK's default when vectors are wanted). `Some(eps)` gives
+    /// about 6× more orthogonal `U` at the same sweep count.
+    pub tol: Option<T>,
+    /// Sweep cap; reaching it without convergence is an error.
+    pub max_sweeps: u16,
+}
+
+impl<T> Default for SvdConfig<T> {
+    fn default() -> Self {
+        Self {
+            tol: None,
+            max_sweeps: DEFAULT_MAX_SWEEPS,
+        }
+    }
+}
+
+/// What an SVD or polar computation did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct SvdInfo {
+    /// Sweeps performed, including the final one that found nothing to rotate.
+    pub sweeps: u16,
+    /// Plane rotations applied.
+    pub rotations: u32,
+}
+
+/// Caller-owned scratch for [`svd`] and the [`polar`](crate::polar) functions.
+///
+/// Serves every matrix with `min(R, C) ≤ K` and `max(R, C) ≤ L`; size
+/// [`Self::BYTES`]. Place it in a `static`, on the stack or in an arena.
+///
+/// ```
+/// use egd_core::svd::SvdWorkspace;
+/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3136);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SvdWorkspace<T, const K: usize, const L: usize> {
+    pub(crate) x: Matrix<T, K, L>,
+    pub(crate) j: Matrix<T, K, K>,
+    pub(crate) aux: Matrix<T, K, K>,
+    pub(crate) norms: [T; K],
+}
+
+impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
+    /// Size in bytes: `(K·L + 2·K² + K)·size_of::<T>()`.
+    pub const BYTES: usize = (K * L + 2 * K * K + K) * T::BYTES;
+
+    /// A zeroed workspace.
+    #[must_use]
+    pub const fn new() -> Self {
+        const { assert!(K <= L, "workspace: K (the short side) must not exceed L") };
+        Self {
+            x: Matrix::zeros(),
+            j: Matrix::zeros(),
+            aux: Matrix::zeros(),
+            norms: [T::ZERO; K],
+        }
+    }
+}
+
+impl<T: Real, const K: usize, const L: usize> Default for SvdWorkspace<T, K, L> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Shape facts of one call: `k` rows of length `l` after orientation.
+#[derive(Clone, Copy)]
+pub(crate) struct Oriented {
+    pub k: usize,
+    pub l: usize,
+    pub tall: bool,
+}
+
+pub(crate) const fn orient<const R: usize, const C: usize>() -> Oriented {
+    if R >= C {
+        Oriented {
+            k: C,
+            l: R,
+            tall: true,
+        }
+    } else {
+        Oriented {
+            k: R,
+            l: C,
+            tall: false,
+        }
+    }
+}
+
+/// Copies `a` (transposed if tall) into the first `k×l` block of `x`, scaled
+/// by the exact power of two `2^-e` that brings `max|a|` into `[0.5, 1)`.
+/// Returns `e`. `a` must be finite and nonzero.
+pub(crate) fn load_scaled<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const L: usize,
+>(
+    a: &Matrix<T, R, C>,
+    x: &mut Matrix<T, K, L>,
+    amax: T,
+) -> i32 {
+    let e = amax.exponent();
+    // Two factors so that each is representable even for subnormal maxima.
+    let f1 = T::ONE.scalbn(-(e / 2));
+    let f2 = T::ONE.scalbn(-(e - e / 2));
+    let o = orient::<R, C>();
+    if o.tall {
+        for (r, arow) in a.rows().iter().enumerate() {
+            for (i, &v) in arow.iter().enumerate() {
+                x.rows_mut()[i][r] = v * f1 * f2;
+            }
+        }
+    } else {
+        for (xrow, arow) in x.rows_mut().iter_mut().zip(a.rows()) {
+            for (d, &v) in xrow.iter_mut().zip(arow) {
+                *d = v * f1 * f2;
+            }
+        }
+    }
+    e
+}
+
+#[inline]
+fn two_rows<T, const N: usize>(m: &mut [[T; N]], p: usize, q: usize) -> (&mut [T; N], &mut [T; N]) {
+    debug_assert!(p < q);
+    let (lo, hi) = m.split_at_mut(q);
+    (&mut lo[p], &mut hi[0])
+}
+
+#[inline]
+fn rotate<T: Real>(xp: &mut [T], xq: &mut [T], c: T, s: T) {
+    for (a, b) in xp.iter_mut().zip(xq.iter_mut()) {
+        let (u, v) = (*a, *b);
+        *a = c * u - s * v;
+        *b = s * u + c * v;
+    }
+}
+
+/// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`, accumulating
+/// the rotations into the first `k` rows (length `k`) of `j`, which must hold
+/// an orthogonal start (usually the identity). `tol` is the relative
+/// orthogonality tolerance.
+pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
+    x: &mut [[T; N]],
+    j: &mut [[T; K]],
+    norms: &mut [T],
+    k: usize,
+    l: usize,
+    tol: T,
+    max_sweeps: u16,
+) -> Result<SvdInfo, EgdError> {
+    let x = &mut x[..k];
+    let j = &mut j[..k];
+    let norms = &mut norms[..k];
+    let small = T::MIN_POSITIVE / T::EPSILON;
+    let root_eps = T::EPSILON.sqrt();
+    let big_theta = T::ONE / root_eps;
+    let mut rotations = 0u32;
+    for sweep in 1..=max_sweeps {
+        for (n, row) in norms.iter_mut().zip(x.iter()) {
+            *n = sum_sq(&row[..l]);
+        }
+        let mut rotated = false;
+        for p in 0..k.saturating_sub(1) {
+            // de Rijk: bring the largest remaining row to the pivot position.
+            let mut imax = p;
+            for i in p + 1..k {
+                if norms[i] > norms[imax] {
+                    imax = i;
+                }
+            }
+            if imax != p {
+                x.swap(p, imax);
+                j.swap(p, imax);
+                norms.swap(p, imax);
+            }
+            if norms[p] <= small {
+                break; // every remaining row is numerically zero
+            }
+            for q in p + 1..k {
+                let (a, b) = (norms[p], norms[q]);
+                if b <= small {
+                    continue;
+                }
+                let (xp, xq) = two_rows(x, p, q);
+                let (xp, xq) = (&mut xp[..l], &mut xq[..l]);
+                let g = dot(xp, xq);
+                if g.abs() <= tol * a.sqrt() * b.sqrt() {
+                    continue;
+                }
+                let zeta = (b - a) / (g + g);
+                let t = if zeta.abs() > big_theta {
+                    T::HALF / zeta
+                } else {
+                    zeta.signum() / (zeta.abs() + (T::ONE + zeta * zeta).sqrt())
+                };
+                let c = T::ONE / (T::ONE + t * t).sqrt();
+                let s = c * t;
+                rotate(xp, xq, c, s);
+                let (jp, jq) = two_rows(j, p, q);
+                rotate(&mut jp[..k], &mut jq[..k], c, s);
+                let na = a - t * g;
+                let nb = b + t * g;
+                norms[p] = if na <= a * root_eps { sum_sq(xp) } else { na };
+                norms[q] = if nb <= b * root_eps { sum_sq(xq) } else { nb };
+                rotations = rotations.saturating_add(1);
+                rotated = true;
+            }
+        }
+        if !rotated {
+            return Ok(SvdInfo {
+                sweeps: sweep,
+                rotations,
+            });
+        }
+    }
+    Err(EgdError::NotConverged { sweeps: max_sweeps })
+}
+
+/// Default rotation tolerance `√l·eps`.
+pub(crate) fn default_tol<T: Real>(l: usize) -> T {
+    T::from_usize(l).sqrt() * T::EPSILON
+}
+
+/// Validates `a`, loads it into the workspace and runs the Jacobi iteration.
+/// Returns `Ok(None)` for an all-zero input, else the scale exponent.
+pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    a: &Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &SvdConfig<T>,
+) -> Result<Option<(i32, SvdInfo)>, EgdError> {
+    const {
+        assert!(
+            (if R < C { R } else { C }) <= K && (if R > C { R } else { C }) <= L,
+            "workspace too small: need min(R, C) <= K and max(R, C) <= L"
+        )
+    };
+    let amax = a.max_abs();
+    if !a.is_finite() {
+        return Err(EgdError::NonFinite);
+    }
+    if amax == T::ZERO {
+        return Ok(None);
+    }
+    let o = orient::<R, C>();
+    let tol = cfg.tol.unwrap_or_else(|| default_tol(o.l));
+    if tol.is_nan() || tol <= T::ZERO || !tol.is_finite() {
+        return Err(EgdError::InvalidParameter {
+            name: "tol",
+            expected: "a finite value > 0",
+        });
+    }
+    let e = load_scaled(a, &mut ws.x, amax);
+    for (i, row) in ws.j.rows_mut()[..o.k].iter_mut().enumerate() {
+        row[..o.k].fill(T::ZERO);
+        row[i] = T::ONE;
+    }
+    let info = jacobi_rows(
+        ws.x.rows_mut(),
+        ws.j.rows_mut(),
+        &mut ws.norms,
+        o.k,
+        o.l,
+        tol,
+        cfg.max_sweeps,
+    )?;
+    Ok(Some((e, info)))
+}
+
+/// Thin SVD `A = U·diag(s)·Vᵀ` with `U: R×N`, `V: C×N`, `N = min(R, C)`.
+///
+/// Singular values are sorted descending and `≥ 0`. On any `Err` the
+/// outputs are untouched: [`EgdError::NonFinite`] for NaN/Inf input,
+/// [`EgdError::NotConverged`] when the sweep cap is hit,
+/// [`EgdError::InvalidParameter`] for a tolerance that is not a positive
+/// finite number. See the [module docs](self) for the accuracy contract.
+///
+/// ```
+/// use egd_core::{Matrix, svd::{svd, SvdConfig, SvdWorkspace}};
+/// let a = Matrix::<f32, 2, 3>::from_rows([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0]]);
+/// let mut ws = SvdWorkspace::<f32, 2, 3>::new();
+/// let (mut u, mut s, mut v) = (Matrix::<f32, 2, 2>::zeros(), [0.0; 2], Matrix::<f32, 3, 2>::zeros());
+/// svd(&a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v)?;
+/// assert!((s[0] - 2.0).abs() < 1e-6 && s[1] == 0.0);
+/// # Ok::<(), egd_core::EgdError>(())
+/// ```
+pub fn svd<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const N: usize,
+    const K: usize,
+    const L: usize,
+>(
+    a: &Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &SvdConfig<T>,
+    u: &mut Matrix<T, R, N>,
+    s: &mut [T; N],
+    v: &mut Matrix<T, C, N>,
+) -> Result<SvdInfo, EgdError> {
+    const { assert!(N == if R < C { R } else { C }, "N must be min(R, C)") };
+    let Some((e, info)) = factor(a, ws, cfg)? else {
+        u.fill_zero();
+        v.fill_zero();
+        *s = [T::ZERO; N];
+        return Ok(SvdInfo::default());
+    };
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let x = ws.x.rows_mut();
+    let j = ws.j.rows_mut();
+    let norms = &mut ws.norms;
+    for (n, row) in norms[..k].iter_mut().zip(x.iter()) {
+        *n = sum_sq(&row[..l]).sqrt();
+    }
+    // Selection sort, descending: k swaps of rows at most.
+    for p in 0..k {
+        let mut imax = p;
+        for i in p + 1..k {
+            if norms[i] > norms[imax] {
+                imax = i;
+            }
+        }
+        if imax != p {
+            x.swap(p, imax);
+            j.swap(p, imax);
+            norms.swap(p, imax);
+        }
+    }
+    // Factor from the final rows: row i / σᵢ; from J: column i of Jᵀ.
+    let (rows_out, j_out): (&mut [[T; N]], &mut [[T; N]]) = if o.tall {
+        (u.rows_mut(), v.rows_mut())
+    } else {
+        (v.rows_mut(), u.rows_mut())
+    };
+    for i in 0..k {
+        let sig = norms[i];
+        let inv = if sig > T::ZERO { T::ONE / sig } else { T::ZERO };
+        for (r, out) in rows_out.iter_mut().enumerate() {
+            out[i] = x[i][r] * inv;
+        }
+        for (c, out) in j_out.iter_mut().enumerate() {
+            out[i] = j[i][c];
+        }
+        s[i] = sig.scalbn(e);
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspace_bytes_table() {
+        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 800);
+        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1600);
+        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3136);
+        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6272);
+        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49408);
+        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 98816);
+        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 197_120);
+        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 394_240);
+        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 98_560);
+        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 197_120);
+        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_336);
+        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_074_672);
+    }
+
+    #[test]
+    fn diagonal_is_exact() {
+        let a =
+            Matrix::<f64, 3, 3>::from_rows([[0.0, 0.0, 2.0], [0.0, -5.0, 0.0], [1.0, 0.0, 0.0]]);
+        let mut ws = SvdWorkspace::<f64, 3, 3>::new();
+        let (mut u, mut s, mut v) = (Matrix::zeros(), [0.0; 3], Matrix::zeros());
+        let info = svd(&a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).unwrap();
+        assert_eq!(s, [5.0, 2.0, 1.0]);
+        assert_eq!(info.rotations, 0);
+    }
+
+    #[test]
+    fn nan_leaves_outputs() {
+        let mut a = Matrix::<f32, 2, 2>::identity();
+        a[(1, 0)] = f32::NAN;
+        let mut ws = SvdWorkspace::<f32, 2, 2>::new();
+        let (mut u, mut s, mut v) = (Matrix::identity(), [7.0; 2], Matrix::identity());
+        let r = svd(&a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v);
+        assert_eq!(r, Err(EgdError::NonFinite));
+        assert_eq!(s, [7.0; 2]);
+        assert_eq!(u, Matrix::identity());
+    }
+
+    #[test]
+    fn sweep_cap_is_an_error() {
+        let a = Matrix::<f64, 4, 4>::from_fn(|i, j| 1.0 / (i + j + 1) as f64);
+        let mut ws = SvdWorkspace::<f64, 4, 4>::new();
+        let (mut u, mut s, mut v) = (Matrix::zeros(), [9.0; 4], Matrix::zeros());
+        let cfg = SvdConfig {
+            tol: None,
+            max_sweeps: 1,
+        };
+        let r = svd(&a, &mut ws, &cfg, &mut u, &mut s, &mut v);
+        assert_eq!(r, Err(EgdError::NotConverged { sweeps: 1 }));
+        assert_eq!(s, [9.0; 4]);
+    }
+}
