@@ -12,8 +12,10 @@
 //!   roughly in `[0.7, 1.2]`, not at 1, and it amplifies numerically-null
 //!   directions; it ignores the cutoff.
 //!
-//! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit: both orientations run the same
-//! arithmetic on the same rows.
+//! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit for non-square `G`: both
+//! orientations run the same arithmetic on the same rows. (A square `G` is
+//! always processed as `Gᵀ`, so there the identity holds to the accuracy
+//! contract.)
 //!
 //! # Accuracy
 //!

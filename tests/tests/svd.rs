@@ -1,0 +1,455 @@
+//! Accuracy contract of the Jacobi SVD and the EGD direction, on the test
+//! families of the project's SVD notes, at 8², 16², 32², 64², 128², 256×64 and
+//! the wide transposes. Oracles are matrices built as `Q₁·S·Q₂ᵀ` (known σ and
+//! polar factor), oracle-free identities (`QᵀA` symmetric), and the `f64` path
+//! for `f32`. Run with `--nocapture` to see the worst case per family.
+
+use egd_core::polar::{Cutoff, PolarConfig, polar};
+use egd_core::svd::{SvdConfig, SvdWorkspace, svd, tol};
+use egd_core::{EgdError, Matrix, Real};
+use egd_tests::*;
+
+struct Outcome {
+    recon: f64,
+    orth: f64,
+    polar: Option<f64>,
+    asym: f64,
+    sweeps: u16,
+}
+
+/// Runs SVD and polar (Auto cutoff) of `a` in precision `T`; returns the
+/// measured errors (`polar` against `reference` when given).
+fn run<T: Real, const R: usize, const C: usize, const N: usize, const K: usize, const L: usize>(
+    a64: &Matrix<f64, R, C>,
+    a: &Matrix<T, R, C>,
+    reference: Option<&Matrix<f64, R, C>>,
+    full_rank: bool,
+) -> (Outcome, [f64; N], Matrix<f64, R, C>) {
+    let mut ws = Box::new(SvdWorkspace::<T, K, L>::new());
+    let mut u = Box::new(Matrix::<T, R, N>::zeros());
+    let mut v = Box::new(Matrix::<T, C, N>::zeros());
+    let mut s = [T::ZERO; N];
+    let info =
+        svd(a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).expect("svd converges");
+    let s64: [f64; N] = core::array::from_fn(|i| s[i].to_f64());
+    for w in s64.windows(2) {
+        assert!(w[0] >= w[1] && w[1] >= 0.0, "σ sorted and ≥ 0: {s64:?}");
+    }
+    let (u64_, v64) = (to_f64(&u), to_f64(&v));
+    let sig1 = s64[0].max(f64::MIN_POSITIVE);
+    let recon = recon_err(a64, &u64_, &s64, &v64) / sig1;
+    let orth = if R >= C {
+        orth_err(&v64, !full_rank)
+    } else {
+        orth_err(&u64_, !full_rank)
+    };
+    let mut q = Box::new(Matrix::<T, R, C>::zeros());
+    let pinfo = polar(a, &mut q, &mut ws, &PolarConfig::default()).expect("polar converges");
+    assert!(pinfo.sweeps >= 1);
+    let q64 = to_f64(&q);
+    let polar_err = reference.map(|r| rel_err(&q64, r));
+    let asym = polar_asymmetry(&q64, a64);
+    (
+        Outcome {
+            recon,
+            orth,
+            polar: polar_err,
+            asym,
+            sweeps: info.sweeps,
+        },
+        s64,
+        q64,
+    )
+}
+
+fn eps_of<T: Real>() -> f64 {
+    T::EPSILON.to_f64()
+}
+
+/// Checks one matrix in f64 and f32, in both orientations.
+fn check<const R: usize, const C: usize, const N: usize, const K: usize, const L: usize>(
+    family: &str,
+    a: &Matrix<f64, R, C>,
+    reference: Option<&Matrix<f64, R, C>>,
+    kappa: f64,
+    full_rank: bool,
+) -> u16 {
+    let (o64, s64, q64) = run::<f64, R, C, N, K, L>(a, a, reference, full_rank);
+    let a32 = to_f32(a);
+    let a32_64 = to_f64(&a32);
+    // f32 oracle: the exact reference if any, else the f64 path on the same (rounded) data.
+    let ref32 = match reference {
+        Some(r) => *r,
+        None => run::<f64, R, C, N, K, L>(&a32_64, &a32_64, None, full_rank).2,
+    };
+    let (o32, _, _) = run::<f32, R, C, N, K, L>(&a32_64, &a32, Some(&ref32), full_rank);
+    let polar_tol64 = tol::POLAR_F64.max(100.0 * eps_of::<f64>() * kappa);
+    let polar_tol32 = tol::POLAR_F32.max(100.0 * eps_of::<f32>() * kappa);
+    eprintln!(
+        "{family:>12} {R:>3}x{C:<3} f64 recon {:.1e} orth {:.1e} polar {:>7} asym {:.1e} sweeps {:>2} | f32 recon {:.1e} orth {:.1e} polar {:.1e} sweeps {:>2}",
+        o64.recon,
+        o64.orth,
+        o64.polar.map_or("-".into(), |p| format!("{p:.1e}")),
+        o64.asym,
+        o64.sweeps,
+        o32.recon,
+        o32.orth,
+        o32.polar.unwrap_or(f64::NAN),
+        o32.sweeps
+    );
+    assert!(
+        o64.recon <= tol::RECON_F64,
+        "{family} {R}x{C} f64 recon {}",
+        o64.recon
+    );
+    assert!(
+        o32.recon <= tol::RECON_F32,
+        "{family} {R}x{C} f32 recon {}",
+        o32.recon
+    );
+    if N <= 128 {
+        assert!(
+            o64.orth <= tol::ORTH_F64,
+            "{family} {R}x{C} f64 orth {}",
+            o64.orth
+        );
+        assert!(
+            o32.orth <= tol::ORTH_F32,
+            "{family} {R}x{C} f32 orth {}",
+            o32.orth
+        );
+    }
+    if let Some(p) = o64.polar {
+        assert!(
+            p <= polar_tol64,
+            "{family} {R}x{C} f64 polar {p} > {polar_tol64}"
+        );
+    }
+    let p32 = o32.polar.unwrap();
+    assert!(
+        p32 <= polar_tol32,
+        "{family} {R}x{C} f32 polar {p32} > {polar_tol32}"
+    );
+    assert!(
+        o64.asym <= polar_tol64,
+        "{family} {R}x{C} f64 QᵀA asymmetry {}",
+        o64.asym
+    );
+    // polar(Aᵀ) = polar(A)ᵀ bit for bit, and the transposed SVD has the same σ.
+    let at = transpose(a);
+    let (ot, st, qt) =
+        run::<f64, C, R, N, K, L>(&at, &at, reference.map(transpose).as_ref(), full_rank);
+    if R != C {
+        // Non-square: both orientations run the same arithmetic on the same rows.
+        assert_eq!(
+            qt,
+            transpose(&q64),
+            "{family} {R}x{C}: polar(Aᵀ) ≠ polar(A)ᵀ"
+        );
+        assert_eq!(st, s64);
+    } else {
+        assert!(
+            rel_err(&qt, &transpose(&q64)) <= polar_tol64,
+            "{family} {R}x{C}: polar(Aᵀ) vs polar(A)ᵀ"
+        );
+    }
+    assert!(ot.recon <= tol::RECON_F64);
+    o64.sweeps.max(o32.sweeps)
+}
+
+fn logspace<const N: usize>(lo: f64, rank: usize) -> [f64; N] {
+    core::array::from_fn(|i| {
+        if i >= rank {
+            0.0
+        } else if rank == 1 {
+            1.0
+        } else {
+            lo.powf(i as f64 / (rank - 1) as f64)
+        }
+    })
+}
+
+fn families<const R: usize, const C: usize, const N: usize, const K: usize, const L: usize>(
+    seed: u64,
+) {
+    let mut rng = SplitMix64(seed);
+    // Gaussian: no closed form; oracle-free checks and the f64 path for f32.
+    let g = gaussian::<R, C>(&mut rng);
+    check::<R, C, N, K, L>("gaussian", &g, None, 1e3, true);
+    // Known spectrum, κ = 1e3.
+    let (a, p) = with_singular_values::<R, C, N>(&mut rng, &logspace::<N>(1e-3, N));
+    check::<R, C, N, K, L>("spectrum", &a, Some(&p), 1e3, true);
+    // Low rank n/4, like a batch gradient: the partial isometry.
+    let rank = (N / 4).max(1);
+    let (a, p) = with_singular_values::<R, C, N>(&mut rng, &logspace::<N>(1e-1, rank));
+    check::<R, C, N, K, L>("lowrank", &a, Some(&p), 10.0, false);
+    // Clustered singular values.
+    let s: [f64; N] = core::array::from_fn(|i| 1.0 + 1e-10 * i as f64);
+    let (a, p) = with_singular_values::<R, C, N>(&mut rng, &s);
+    check::<R, C, N, K, L>("clustered", &a, Some(&p), 1.0, true);
+    // Duplicate columns: odd columns copy their left neighbour.
+    let mut d = gaussian::<R, C>(&mut rng);
+    for r in 0..R {
+        for c in (1..C).step_by(2) {
+            d[(r, c)] = d[(r, c - 1)];
+        }
+    }
+    check::<R, C, N, K, L>("duplicate", &d, None, 1e3, R < C || C == 1);
+    // All ones: rank 1, polar = ones / √(RC).
+    let ones = Matrix::<f64, R, C>::from_fn(|_, _| 1.0);
+    let pones = Matrix::<f64, R, C>::from_fn(|_, _| 1.0 / ((R * C) as f64).sqrt());
+    check::<R, C, N, K, L>("ones", &ones, Some(&pones), 1.0, N == 1);
+    // Graded on both sides, κ ≈ 1e12 (reconstruction and orthogonality).
+    let mut gr = gaussian::<R, C>(&mut rng);
+    for r in 0..R {
+        for c in 0..C {
+            gr[(r, c)] *=
+                10f64.powf(-6.0 * r as f64 / R as f64) * 10f64.powf(-6.0 * c as f64 / C as f64);
+        }
+    }
+    graded_check::<R, C, N, K, L>("graded2", &gr);
+}
+
+/// Recon and orthogonality only (the polar factor of a κ = 1e12 matrix is
+/// defined to 100·eps·κ ≈ 1e-2 at best).
+fn graded_check<const R: usize, const C: usize, const N: usize, const K: usize, const L: usize>(
+    family: &str,
+    a: &Matrix<f64, R, C>,
+) {
+    let (o, _, _) = run::<f64, R, C, N, K, L>(a, a, None, true);
+    eprintln!(
+        "{family:>12} {R:>3}x{C:<3} f64 recon {:.1e} orth {:.1e} sweeps {}",
+        o.recon, o.orth, o.sweeps
+    );
+    assert!(o.recon <= tol::RECON_F64, "{family} recon {}", o.recon);
+    if N <= 128 {
+        assert!(o.orth <= tol::ORTH_F64, "{family} orth {}", o.orth);
+    }
+}
+
+macro_rules! family_test {
+    ($name:ident, $r:literal, $c:literal, $n:literal, $k:literal, $l:literal) => {
+        #[test]
+        fn $name() {
+            families::<$r, $c, $n, $k, $l>(0xE6D0 + $r * 1000 + $c);
+        }
+    };
+}
+
+family_test!(families_8x8, 8, 8, 8, 8, 8);
+family_test!(families_16x16, 16, 16, 16, 16, 16);
+family_test!(families_32x32, 32, 32, 32, 32, 32);
+family_test!(families_64x64, 64, 64, 64, 64, 64);
+family_test!(families_128x128, 128, 128, 128, 128, 128);
+family_test!(families_256x64, 256, 64, 64, 64, 256);
+family_test!(families_64x256, 64, 256, 64, 64, 256);
+family_test!(families_5x3, 5, 3, 3, 3, 5);
+
+/// Column-graded `A = B·diag(1 … 1e-12)`: one-sided Jacobi is accurate to
+/// relative precision in each σ. Oracle: σ is invariant under `A → Q·A`
+/// (orthogonal `Q`, applied in floating point, keeps the column grading),
+/// which an absolute-error SVD fails by orders of magnitude on the small σ.
+#[test]
+fn column_graded_relative_accuracy() {
+    fn one<const N: usize>(seed: u64) -> f64 {
+        let mut rng = SplitMix64(seed);
+        let b = gaussian::<N, N>(&mut rng);
+        let a = Matrix::<f64, N, N>::from_fn(|r, c| {
+            b[(r, c)] * 10f64.powf(-12.0 * c as f64 / (N - 1) as f64)
+        });
+        let q = orthogonal::<N>(&mut rng);
+        let mut qa = Matrix::<f64, N, N>::zeros();
+        q.matmul(&a, &mut qa);
+        let sv = |m: &Matrix<f64, N, N>| {
+            let mut ws = Box::new(SvdWorkspace::<f64, N, N>::new());
+            let (mut u, mut s, mut v) = (
+                Box::new(Matrix::zeros()),
+                [0.0; N],
+                Box::new(Matrix::zeros()),
+            );
+            svd(m, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).unwrap();
+            s
+        };
+        let (s1, s2) = (sv(&a), sv(&qa));
+        let threshold = s1[0] * N as f64 * f64::EPSILON * 1e-12; // far below the smallest σ here
+        s1.iter()
+            .zip(&s2)
+            .filter(|(x, _)| **x > threshold)
+            .map(|(x, y)| ((x - y) / x).abs())
+            .fold(0.0, f64::max)
+    }
+    for (n, worst) in [
+        (8, one::<8>(1)),
+        (16, one::<16>(2)),
+        (32, one::<32>(3)),
+        (64, one::<64>(4)),
+    ] {
+        eprintln!("column-graded {n}x{n}: worst relative σ difference {worst:.1e}");
+        assert!(worst <= tol::GRADED_F64, "column-graded {n}: {worst}");
+    }
+}
+
+#[test]
+fn degenerate_shapes() {
+    let mut ws = SvdWorkspace::<f64, 1, 5>::new();
+    // 1×1
+    let a = Matrix::<f64, 1, 1>::from_rows([[-3.0]]);
+    let (mut u, mut s, mut v) = (Matrix::zeros(), [0.0; 1], Matrix::zeros());
+    svd(&a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).unwrap();
+    assert_eq!(s, [3.0]);
+    assert_eq!(u[(0, 0)] * v[(0, 0)], -1.0);
+    let mut q = Matrix::zeros();
+    polar(&a, &mut q, &mut ws, &PolarConfig::default()).unwrap();
+    assert_eq!(q[(0, 0)], -1.0);
+    // n×1 and 1×n: the normalised vector.
+    let col = Matrix::<f64, 5, 1>::from_rows([[3.0], [0.0], [4.0], [0.0], [0.0]]);
+    let mut qc = Matrix::zeros();
+    polar(&col, &mut qc, &mut ws, &PolarConfig::default()).unwrap();
+    let expect = Matrix::<f64, 5, 1>::from_rows([[0.6], [0.0], [0.8], [0.0], [0.0]]);
+    assert!(rel_err(&qc, &expect) <= 2.0 * f64::EPSILON);
+    let row = transpose(&col);
+    let mut qr = Matrix::zeros();
+    polar(&row, &mut qr, &mut ws, &PolarConfig::default()).unwrap();
+    assert_eq!(qr, transpose(&qc));
+}
+
+#[test]
+fn zero_gives_zero_and_nonfinite_is_rejected() {
+    let mut ws = SvdWorkspace::<f32, 4, 6>::new();
+    for cfg in [
+        PolarConfig::default(),
+        PolarConfig::paper(),
+        PolarConfig::newton_schulz(),
+    ] {
+        let z = Matrix::<f32, 6, 4>::zeros();
+        let mut out = Matrix::from_fn(|_, _| 7.0);
+        let info = polar(&z, &mut out, &mut ws, &cfg).unwrap();
+        assert_eq!(out, Matrix::zeros());
+        assert_eq!(info.rank, 0);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut g = Matrix::<f32, 6, 4>::from_fn(|i, j| (i + j) as f32);
+            g[(5, 3)] = bad;
+            let mut out = Matrix::from_fn(|_, _| 7.0);
+            assert_eq!(polar(&g, &mut out, &mut ws, &cfg), Err(EgdError::NonFinite));
+            assert_eq!(out, Matrix::from_fn(|_, _| 7.0), "output untouched");
+            let mut gi = g;
+            assert_eq!(
+                egd_core::polar::polar_in_place(&mut gi, &mut ws, &cfg),
+                Err(EgdError::NonFinite)
+            );
+            assert_eq!(
+                gi.as_slice()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>(),
+                g.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+    // Extreme scales: prescaling keeps f32 norms finite.
+    for scale in [1e-40f32, 1e-30, 1e30, 3e38] {
+        let mut rng = SplitMix64(3);
+        let g = Matrix::<f32, 6, 4>::from_fn(|_, _| scale * (rng.uniform() as f32 - 0.5));
+        let mut out = Matrix::zeros();
+        polar(&g, &mut out, &mut ws, &PolarConfig::default()).unwrap();
+        assert!(out.is_finite(), "scale {scale}");
+        let out64 = to_f64(&out);
+        let mut ws64 = SvdWorkspace::<f64, 4, 6>::new();
+        let mut ref64 = Matrix::zeros();
+        polar(&to_f64(&g), &mut ref64, &mut ws64, &PolarConfig::default()).unwrap();
+        assert!(
+            rel_err(&out64, &ref64) < 1e-3,
+            "scale {scale}: {}",
+            rel_err(&out64, &ref64)
+        );
+    }
+}
+
+#[test]
+fn bad_cutoff_and_tolerance_are_errors() {
+    let g = Matrix::<f64, 3, 3>::identity();
+    let mut out = Matrix::zeros();
+    let mut ws = SvdWorkspace::<f64, 3, 3>::new();
+    for c in [
+        Cutoff::Relative(-1.0),
+        Cutoff::Clamp(f64::NAN),
+        Cutoff::Relative(f64::INFINITY),
+    ] {
+        let cfg = PolarConfig {
+            cutoff: c,
+            ..PolarConfig::default()
+        };
+        assert!(matches!(
+            polar(&g, &mut out, &mut ws, &cfg),
+            Err(EgdError::InvalidParameter { .. })
+        ));
+    }
+    let cfg = PolarConfig {
+        svd: SvdConfig {
+            tol: Some(0.0),
+            max_sweeps: 30,
+        },
+        ..PolarConfig::default()
+    };
+    assert!(matches!(
+        polar(&g, &mut out, &mut ws, &cfg),
+        Err(EgdError::InvalidParameter { .. })
+    ));
+    assert_eq!(out, Matrix::zeros());
+}
+
+/// The reference code's clamp: σ ≥ ε get weight 1, smaller ones σ/ε.
+#[test]
+fn clamp_cutoff_weights() {
+    let mut rng = SplitMix64(11);
+    let s = [2.0, 1e-3, 1e-8, 0.0];
+    let (a, _) = with_singular_values::<6, 4, 4>(&mut rng, &s);
+    let mut q = Matrix::zeros();
+    let mut ws = SvdWorkspace::<f64, 4, 6>::new();
+    let info = polar(&a, &mut q, &mut ws, &PolarConfig::paper()).unwrap();
+    assert_eq!(info.rank, 2);
+    let mut ws2 = SvdWorkspace::<f64, 4, 6>::new();
+    let (mut u, mut sq, mut v) = (
+        Matrix::<f64, 6, 4>::zeros(),
+        [0.0; 4],
+        Matrix::<f64, 4, 4>::zeros(),
+    );
+    svd(&q, &mut ws2, &SvdConfig::default(), &mut u, &mut sq, &mut v).unwrap();
+    assert!(
+        (sq[0] - 1.0).abs() < 1e-9 && (sq[1] - 1.0).abs() < 1e-9,
+        "{sq:?}"
+    );
+    assert!(
+        (sq[2] - 1e-2).abs() < 1e-6,
+        "σ = 1e-8 gets weight 1e-8/1e-6: {sq:?}"
+    );
+    assert!(sq[3] < 1e-9);
+    // Auto cutoff: 1e-8 relative to 2 is above max(m,n)·eps, so it is kept.
+    let info = polar(&a, &mut q, &mut ws, &PolarConfig::default()).unwrap();
+    assert_eq!(info.rank, 3);
+}
+
+#[test]
+fn newton_schulz_is_approximate_but_close() {
+    let mut rng = SplitMix64(5);
+    let (a, p) = with_singular_values::<32, 16, 16>(&mut rng, &logspace::<16>(0.3, 16));
+    let mut ws = SvdWorkspace::<f64, 16, 32>::new();
+    let mut q = Matrix::zeros();
+    polar(&a, &mut q, &mut ws, &PolarConfig::newton_schulz()).unwrap();
+    let e = rel_err(&q, &p);
+    eprintln!("Newton–Schulz ×5 relative error at κ = 3.3: {e:.3}");
+    assert!(e < 0.3, "{e}");
+    // Same bits in both orientations.
+    let mut qt = Matrix::zeros();
+    polar(
+        &transpose(&a),
+        &mut qt,
+        &mut ws,
+        &PolarConfig::newton_schulz(),
+    )
+    .unwrap();
+    assert_eq!(qt, transpose(&q));
+    let mut qi = a;
+    egd_core::polar::polar_in_place(&mut qi, &mut ws, &PolarConfig::newton_schulz()).unwrap();
+    assert_eq!(qi, q);
+}
