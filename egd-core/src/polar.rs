@@ -43,7 +43,7 @@ use crate::error::EgdError;
 use crate::matrix::{Matrix, axpy, dot, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
-use crate::svd::{SvdConfig, SvdWorkspace, factor, orient};
+use crate::svd::{SvdConfig, SvdWorkspace, factor, load_scaled, orient};
 
 /// How small singular values are treated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -374,24 +374,22 @@ fn ns_load<T: Real, const R: usize, const C: usize, const K: usize, const L: usi
     if !g.is_finite() {
         return Err(EgdError::NonFinite);
     }
-    let norm = g.frobenius_norm();
-    if norm == T::ZERO {
+    let amax = g.max_abs();
+    if amax == T::ZERO {
         return Ok(false);
     }
+    // Exact power-of-two prescaling, then the norm of the oriented rows in
+    // row order, so that both orientations of `G` give the same bits.
+    load_scaled(g, &mut ws.x, amax);
     let o = orient::<R, C>();
-    let inv = T::ONE / norm;
-    let x = ws.x.rows_mut();
-    if o.tall {
-        for (r, grow) in g.rows().iter().enumerate() {
-            for (i, &v) in grow.iter().enumerate() {
-                x[i][r] = v * inv;
-            }
-        }
-    } else {
-        for (xrow, grow) in x.iter_mut().zip(g.rows()) {
-            for (d, &v) in xrow.iter_mut().zip(grow) {
-                *d = v * inv;
-            }
+    let mut sq = T::ZERO;
+    for row in &ws.x.rows()[..o.k] {
+        sq += sum_sq(&row[..o.l]);
+    }
+    let inv = T::ONE / sq.sqrt();
+    for row in &mut ws.x.rows_mut()[..o.k] {
+        for v in &mut row[..o.l] {
+            *v *= inv;
         }
     }
     Ok(true)
