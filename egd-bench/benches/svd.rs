@@ -1,0 +1,84 @@
+//! EGD direction timings on the same matrices: egd's Jacobi polar, egd's
+//! Newton–Schulz (×5), and nalgebra's SVD + `U·Vᵀ`, in f32 and f64, at
+//! 16², 32², 64², 128², 256×64 and the paper's 512×254 (W1 at p = 127).
+//!
+//! `cargo bench -p egd-bench --bench svd`; ratios go in the README.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use egd_core::polar::{PolarConfig, polar};
+use egd_core::svd::SvdWorkspace;
+use egd_core::{Matrix, Real};
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Deterministic Gaussian entries (`SplitMix64` + Box–Muller).
+fn gaussian<T: Real, const R: usize, const C: usize>(seed: u64) -> Box<Matrix<T, R, C>> {
+    let mut s = seed;
+    let mut next = move || {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut m = Box::new(Matrix::<T, R, C>::zeros());
+    for x in m.as_mut_slice() {
+        let (u1, u2) = (1.0 - next(), next());
+        *x = T::from_f64((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos());
+    }
+    m
+}
+
+fn nalgebra_polar_f64<const R: usize, const C: usize>(g: &Matrix<f64, R, C>) -> nalgebra::DMatrix<f64> {
+    let m = nalgebra::DMatrix::from_row_slice(R, C, g.as_slice());
+    let svd = m.svd(true, true);
+    svd.u.unwrap() * svd.v_t.unwrap()
+}
+
+fn nalgebra_polar_f32<const R: usize, const C: usize>(g: &Matrix<f32, R, C>) -> nalgebra::DMatrix<f32> {
+    let m = nalgebra::DMatrix::from_row_slice(R, C, g.as_slice());
+    let svd = m.svd(true, true);
+    svd.u.unwrap() * svd.v_t.unwrap()
+}
+
+macro_rules! shape {
+    ($c:expr, $t:ty, $na:ident, $r:literal, $col:literal, $k:literal, $l:literal) => {{
+        let name = concat!(stringify!($t), "/", $r, "x", $col);
+        let g = gaussian::<$t, $r, $col>(($r * 1000 + $col) as u64);
+        let mut out = Box::new(Matrix::<$t, $r, $col>::zeros());
+        let mut ws = Box::new(SvdWorkspace::<$t, $k, $l>::new());
+        let mut group = $c.benchmark_group(concat!("polar_", stringify!($t)));
+        let big = $r * $col >= 128 * 128;
+        group.sample_size(if big { 10 } else { 30 });
+        group.warm_up_time(Duration::from_millis(if big { 500 } else { 300 }));
+        group.measurement_time(Duration::from_secs(if big { 4 } else { 2 }));
+        let jac = PolarConfig::default();
+        group.bench_function(BenchmarkId::new("egd_jacobi", name), |b| {
+            b.iter(|| polar(black_box(&*g), &mut out, &mut ws, &jac).unwrap())
+        });
+        let ns = PolarConfig::newton_schulz();
+        group.bench_function(BenchmarkId::new("egd_newton_schulz5", name), |b| {
+            b.iter(|| polar(black_box(&*g), &mut out, &mut ws, &ns).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("nalgebra_svd_uvt", name), |b| b.iter(|| $na(black_box(&*g))));
+        group.finish();
+    }};
+}
+
+fn svd_benches(c: &mut Criterion) {
+    shape!(c, f64, nalgebra_polar_f64, 16, 16, 16, 16);
+    shape!(c, f64, nalgebra_polar_f64, 32, 32, 32, 32);
+    shape!(c, f64, nalgebra_polar_f64, 64, 64, 64, 64);
+    shape!(c, f64, nalgebra_polar_f64, 128, 128, 128, 128);
+    shape!(c, f64, nalgebra_polar_f64, 256, 64, 64, 256);
+    shape!(c, f64, nalgebra_polar_f64, 512, 254, 254, 512);
+    shape!(c, f32, nalgebra_polar_f32, 16, 16, 16, 16);
+    shape!(c, f32, nalgebra_polar_f32, 32, 32, 32, 32);
+    shape!(c, f32, nalgebra_polar_f32, 64, 64, 64, 64);
+    shape!(c, f32, nalgebra_polar_f32, 128, 128, 128, 128);
+    shape!(c, f32, nalgebra_polar_f32, 256, 64, 64, 256);
+    shape!(c, f32, nalgebra_polar_f32, 512, 254, 254, 512);
+}
+
+criterion_group!(benches, svd_benches);
+criterion_main!(benches);
