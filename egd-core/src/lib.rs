@@ -13,6 +13,10 @@
 //! | [`matrix`] | [`Matrix<T, R, C>`](Matrix), row-major `[[T; C]; R]`, products into caller buffers |
 //! | [`svd`] | one-sided Jacobi SVD with an accuracy contract and a sweep cap |
 //! | [`polar`] | the EGD direction `U Vᵀ` (Jacobi, exact; Newton–Schulz, approximate) |
+//! | [`nn`] | dense layers, two- and three-layer `ReLU` MLPs, sparse multi-hot inputs, losses, per-sample gradients |
+//! | [`optim`] | SGD, `AdamW`, Grokfast-EMA, column norm and EGD as a gradient transform, one pipeline |
+//! | [`checkpoint`] | parameters and optimizer state to and from a byte buffer, validated |
+//! | [`rng`] | a seeded `SplitMix64`, Gaussian sampling and initialisers |
 //! | [`error`] | [`EgdError`], small and `Copy` |
 //!
 //! ## Conventions
@@ -35,9 +39,13 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod checkpoint;
 pub mod error;
 pub mod matrix;
+pub mod nn;
+pub mod optim;
 pub mod polar;
+pub mod rng;
 pub mod scalar;
 pub mod svd;
 

@@ -1,0 +1,193 @@
+//! `AdamW` (Loshchilov & Hutter): Adam with decoupled weight decay.
+
+use super::{Base, check, decays, powi, read_tensors, write_tensors};
+use crate::checkpoint::{Reader, State, Writer};
+use crate::error::EgdError;
+use crate::nn::Params;
+use crate::scalar::Real;
+
+/// [`AdamW`] hyperparameters. `weight_decay` is decoupled (`W ← W(1 − lr·wd)`);
+/// `l2` is an optional coupled L2 term added to the gradient before any
+/// transform (default 0). `decay_biases` applies both to biases (default
+/// `false`: weights only, the paper's convention).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamWConfig<T> {
+    /// Learning rate (finite, `≥ 0`).
+    pub lr: T,
+    /// First-moment decay `β1 ∈ [0, 1)`.
+    pub beta1: T,
+    /// Second-moment decay `β2 ∈ [0, 1)`.
+    pub beta2: T,
+    /// Denominator guard `ε > 0`.
+    pub eps: T,
+    /// Decoupled weight decay (finite, `≥ 0`).
+    pub weight_decay: T,
+    /// Coupled L2 coefficient (finite, `≥ 0`).
+    pub l2: T,
+    /// Apply weight decay to biases too.
+    pub decay_biases: bool,
+}
+
+impl<T: Real> Default for AdamWConfig<T> {
+    /// `PyTorch`'s defaults: `lr = 1e-3`, `β = (0.9, 0.999)`, `ε = 1e-8`, `wd = 0.01`.
+    fn default() -> Self {
+        Self {
+            lr: T::from_f64(1e-3),
+            beta1: T::from_f64(0.9),
+            beta2: T::from_f64(0.999),
+            eps: T::from_f64(1e-8),
+            weight_decay: T::from_f64(0.01),
+            l2: T::ZERO,
+            decay_biases: false,
+        }
+    }
+}
+
+impl<T: Real> AdamWConfig<T> {
+    fn validate(&self) -> Result<(), EgdError> {
+        let nonneg = |x: T| x.is_finite() && x >= T::ZERO;
+        check(nonneg(self.lr), "lr", "finite and >= 0")?;
+        check(
+            nonneg(self.beta1) && self.beta1 < T::ONE,
+            "beta1",
+            "in [0, 1)",
+        )?;
+        check(
+            nonneg(self.beta2) && self.beta2 < T::ONE,
+            "beta2",
+            "in [0, 1)",
+        )?;
+        check(
+            self.eps.is_finite() && self.eps > T::ZERO,
+            "eps",
+            "finite and > 0",
+        )?;
+        check(nonneg(self.weight_decay), "weight_decay", "finite and >= 0")?;
+        check(nonneg(self.l2), "l2", "finite and >= 0")
+    }
+}
+
+/// `AdamW` with bias correction. Per active element, at step `t` (from 1):
+///
+/// ```text
+/// W ← W − lr·wd·W
+/// m ← β1 m + (1−β1) g,     v ← β2 v + (1−β2) g²
+/// W ← W − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)
+/// ```
+///
+/// A zero gradient gives a zero step (`m = v = 0`, `0 / ε`).
+///
+/// # Memory
+///
+/// [`AdamW::BYTES`] ≈ two network-sized buffers (`m`, `v`) plus the config and
+/// the step counter.
+///
+/// ```
+/// use egd_core::nn::Mlp2;
+/// use egd_core::optim::{AdamW, AdamWConfig};
+/// type Net = Mlp2<f32, 4, 8, 2>;
+/// let opt = AdamW::new(AdamWConfig::default(), &Net::zeros(true, true))?;
+/// assert_eq!(opt.steps(), 0);
+/// assert!(AdamW::<f32, Net>::BYTES >= 2 * Net::BYTES);
+/// # Ok::<(), egd_core::EgdError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdamW<T, N> {
+    /// Hyperparameters (checked on every step).
+    pub cfg: AdamWConfig<T>,
+    m: N,
+    v: N,
+    t: u64,
+}
+
+impl<T: Real, N: Params<T>> AdamW<T, N> {
+    /// Size in bytes.
+    pub const BYTES: usize = size_of::<Self>();
+
+    /// `AdamW` with zeroed moments shaped like `net`.
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::InvalidParameter`] for a bad config.
+    pub fn new(cfg: AdamWConfig<T>, net: &N) -> Result<Self, EgdError> {
+        cfg.validate()?;
+        Ok(Self {
+            cfg,
+            m: net.zeros_like(),
+            v: net.zeros_like(),
+            t: 0,
+        })
+    }
+
+    /// Steps taken so far.
+    #[must_use]
+    pub fn steps(&self) -> u64 {
+        self.t
+    }
+
+    /// First-moment estimate `m`.
+    pub fn first_moment(&self) -> &N {
+        &self.m
+    }
+
+    /// Second-moment estimate `v`.
+    pub fn second_moment(&self) -> &N {
+        &self.v
+    }
+}
+
+impl<T: Real, N: Params<T>> Base<T, N> for AdamW<T, N> {
+    fn l2(&self) -> (T, bool) {
+        (self.cfg.l2, self.cfg.decay_biases)
+    }
+
+    fn validate(&self) -> Result<(), EgdError> {
+        self.cfg.validate()
+    }
+
+    fn update(&mut self, params: &mut N, grad: &N) {
+        let c = self.cfg;
+        self.t = self.t.saturating_add(1);
+        let bc1 = T::ONE - powi(c.beta1, self.t);
+        let sqrt_bc2 = (T::ONE - powi(c.beta2, self.t)).sqrt();
+        let step = c.lr / bc1;
+        let shrink = c.lr * c.weight_decay;
+        let (a1, a2) = (T::ONE - c.beta1, T::ONE - c.beta2);
+        for i in 0..N::TENSORS {
+            if !params.is_active(i) {
+                continue;
+            }
+            let decay = shrink != T::ZERO && decays::<T, N>(i, c.decay_biases);
+            let p = params.tensor_mut(i);
+            let g = grad.tensor(i);
+            let m = self.m.tensor_mut(i);
+            let v = self.v.tensor_mut(i);
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+                if decay {
+                    *p -= shrink * *p;
+                }
+                *m = c.beta1 * *m + a1 * g;
+                *v = c.beta2 * *v + a2 * g * g;
+                let denom = v.sqrt() / sqrt_bc2 + c.eps;
+                *p -= step * (*m / denom);
+            }
+        }
+    }
+}
+
+/// Kind `3`; state: `m`, `v` and the step counter.
+impl<T: Real, N: Params<T>> State<T> for AdamW<T, N> {
+    const KIND: u8 = 3;
+    const SCALARS: usize = 2 * N::LEN;
+    const WORDS: usize = 1;
+    fn write_state(&self, w: &mut Writer<'_>) {
+        write_tensors(&self.m, w);
+        write_tensors(&self.v, w);
+        w.word(self.t);
+    }
+    fn read_state(&mut self, r: &mut Reader<'_>) {
+        read_tensors(&mut self.m, r);
+        read_tensors(&mut self.v, r);
+        self.t = r.word();
+    }
+}

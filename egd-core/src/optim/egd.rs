@@ -1,0 +1,210 @@
+//! Egalitarian Gradient Descent as a gradient transform.
+
+use super::{Layers, MAX_LAYERS, StepInfo, Transform, check};
+use crate::checkpoint::{Reader, State, Writer};
+use crate::error::EgdError;
+use crate::matrix::Matrix;
+use crate::nn::{Params, WeightVisitor};
+use crate::polar::{PolarConfig, PolarInfo, polar_in_place};
+use crate::scalar::Real;
+use crate::svd::SvdWorkspace;
+
+/// [`Egd`] settings.
+///
+/// ```
+/// use egd_core::optim::{EgdConfig, Layers};
+/// let c = EgdConfig::<f32>::paper();
+/// assert_eq!((c.layers, c.switch_off_above), (Layers::First, None));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EgdConfig<T> {
+    /// The orthogonaliser: Jacobi (exact) or Newton–Schulz, and the cutoff.
+    pub polar: PolarConfig<T>,
+    /// Which weight matrices get the EGD direction (the paper's MLPs: the
+    /// first layer only; the rest take the plain gradient).
+    pub layers: Layers,
+    /// Switch-off rule: once [`Egd::observe_accuracy`] sees a test accuracy
+    /// strictly above this, EGD stops for good and the base optimizer steps
+    /// alone (the reference code's behaviour after grokking). `None`: never.
+    pub switch_off_above: Option<T>,
+}
+
+impl<T: Real> Default for EgdConfig<T> {
+    /// Jacobi with the `Auto` relative cutoff, first layer, no switch-off.
+    fn default() -> Self {
+        Self {
+            polar: PolarConfig::default(),
+            layers: Layers::First,
+            switch_off_above: None,
+        }
+    }
+}
+
+impl<T: Real> EgdConfig<T> {
+    /// The reference code: Jacobi with `Clamp(1e-6)`, first layer, no switch-off.
+    #[must_use]
+    pub fn paper() -> Self {
+        Self {
+            polar: PolarConfig::paper(),
+            ..Self::default()
+        }
+    }
+}
+
+/// EGD: replaces each selected weight matrix's gradient `G = U S Vᵀ` by
+/// `U Vᵀ` (the polar factor, with the configured cutoff), in place, before
+/// the base optimizer steps. Biases and unselected matrices keep the plain
+/// gradient. The L2 term is already part of `G` (the pipeline adds it first).
+///
+/// Holds one [`SvdWorkspace<T, K, L>`] that serves every weight matrix of the
+/// network: `K ≥ min(R, C)` and `L ≥ max(R, C)` must hold for **every**
+/// weight matrix `R × C` of the network, selected or not (checked at compile
+/// time, because the layer selection is a runtime value). For the paper's
+/// model (`W1: 512 × 254`, `W2: 127 × 512`) that is `K = 254, L = 512`.
+///
+/// # Memory
+///
+/// [`Egd::BYTES`] is dominated by the workspace, [`Egd::WORKSPACE_BYTES`]
+/// `= SvdWorkspace::<T, K, L>::BYTES`; the only state is the switch-off flag.
+///
+/// # Example: EGD + SGD on `(a + b) mod 5`
+///
+/// ```
+/// use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot};
+/// use egd_core::optim::{Egd, EgdConfig, Optimizer, Sgd, SgdConfig};
+/// use egd_core::rng::SplitMix64;
+///
+/// const P: usize = 5;
+/// let mut net = Mlp2::<f32, { 2 * P }, 32, P>::zeros(true, false);
+/// net.init_he(&mut SplitMix64::new(11));
+/// let mut grad = net.zeros_like();
+/// let mut s = Mlp2Scratch::new();
+/// // Workspace for W1 (32×10) and W2 (5×32): K = 10, L = 32.
+/// let mut opt = Optimizer::new(
+///     Egd::<f32, 10, 32>::new(EgdConfig::default()),
+///     Sgd::new(SgdConfig { lr: 0.2, weight_decay: 1e-4, ..SgdConfig::default() })?,
+/// );
+/// let idx: [[usize; 2]; P * P] = core::array::from_fn(|i| [i / P, P + i % P]);
+/// let data = || idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - P) % P));
+/// for _ in 0..200 {
+///     net.batch_grad(&CrossEntropy, data(), &mut grad, &mut s)?;
+///     let info = opt.step(&mut net, &mut grad)?;
+///     assert!(info.polar[0].is_some() && info.polar[1].is_none()); // first layer only
+/// }
+/// assert_eq!(net.evaluate(&CrossEntropy, data(), &mut s)?.correct, P * P);
+/// # Ok::<(), egd_core::EgdError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Egd<T, const K: usize, const L: usize> {
+    /// Settings.
+    pub cfg: EgdConfig<T>,
+    ws: SvdWorkspace<T, K, L>,
+    switched_off: bool,
+    last: [Option<PolarInfo>; MAX_LAYERS],
+}
+
+impl<T: Real, const K: usize, const L: usize> Egd<T, K, L> {
+    /// Size in bytes (workspace included).
+    pub const BYTES: usize = size_of::<Self>();
+    /// Size of the SVD workspace in bytes.
+    pub const WORKSPACE_BYTES: usize = SvdWorkspace::<T, K, L>::BYTES;
+
+    /// An EGD transform with a fresh workspace.
+    #[must_use]
+    pub const fn new(cfg: EgdConfig<T>) -> Self {
+        Self {
+            cfg,
+            ws: SvdWorkspace::new(),
+            switched_off: false,
+            last: [None; MAX_LAYERS],
+        }
+    }
+
+    /// Tells EGD the latest test accuracy; returns whether EGD is now off.
+    /// With `switch_off_above = Some(τ)`, an accuracy `> τ` switches EGD off
+    /// for the rest of the run (it stays off; it is part of the checkpoint).
+    pub fn observe_accuracy(&mut self, test_accuracy: T) -> bool {
+        if let Some(th) = self.cfg.switch_off_above {
+            if test_accuracy > th {
+                self.switched_off = true;
+            }
+        }
+        self.switched_off
+    }
+
+    /// Whether the switch-off rule has fired.
+    #[must_use]
+    pub fn is_switched_off(&self) -> bool {
+        self.switched_off
+    }
+
+    /// Per layer, the polar step's sweeps and rank at the last step that ran
+    /// EGD (`None` for layers it did not whiten).
+    #[must_use]
+    pub fn last_info(&self) -> &[Option<PolarInfo>; MAX_LAYERS] {
+        &self.last
+    }
+}
+
+struct PolarVisitor<'a, T, const K: usize, const L: usize> {
+    ws: &'a mut SvdWorkspace<T, K, L>,
+    cfg: &'a PolarConfig<T>,
+    layers: Layers,
+    out: [Option<PolarInfo>; MAX_LAYERS],
+}
+
+impl<T: Real, const K: usize, const L: usize> WeightVisitor<T> for PolarVisitor<'_, T, K, L> {
+    fn visit<const R: usize, const C: usize>(
+        &mut self,
+        layer: usize,
+        w: &mut Matrix<T, R, C>,
+    ) -> Result<(), EgdError> {
+        if self.layers.contains(layer) {
+            let info = polar_in_place(w, self.ws, self.cfg)?;
+            if let Some(slot) = self.out.get_mut(layer) {
+                *slot = Some(info);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T: Real, N: Params<T>, const K: usize, const L: usize> Transform<T, N> for Egd<T, K, L> {
+    fn validate(&self) -> Result<(), EgdError> {
+        check(
+            self.cfg.switch_off_above.is_none_or(|t| t.is_finite()),
+            "switch_off_above",
+            "a finite accuracy threshold",
+        )
+    }
+
+    fn apply(&mut self, grad: &mut N, info: &mut StepInfo) -> Result<(), EgdError> {
+        if self.switched_off {
+            return Ok(());
+        }
+        let mut v = PolarVisitor {
+            ws: &mut self.ws,
+            cfg: &self.cfg.polar,
+            layers: self.cfg.layers,
+            out: [None; MAX_LAYERS],
+        };
+        grad.visit_weights_mut(&mut v)?;
+        self.last = v.out;
+        info.polar = v.out;
+        info.transformed = true;
+        Ok(())
+    }
+}
+
+/// Transform kind `1`; state: the switch-off flag.
+impl<T: Real, const K: usize, const L: usize> State<T> for Egd<T, K, L> {
+    const KIND: u8 = 1;
+    const SCALARS: usize = 0;
+    const WORDS: usize = 1;
+    fn write_state(&self, w: &mut Writer<'_>) {
+        w.word(u64::from(self.switched_off));
+    }
+    fn read_state(&mut self, r: &mut Reader<'_>) {
+        self.switched_off = r.word() != 0;
+    }
+}

@@ -1,0 +1,300 @@
+//! Optimizers as a pipeline: gradient → + L2 → transform → base update.
+//!
+//! [`Optimizer::step`] runs, in this order:
+//!
+//! 1. **L2**: `g += wd · W` for every weight matrix (and bias, if the base
+//!    optimizer's `decay_biases` is set) — the paper's
+//!    `0.5 · wd · (‖W1‖² + ‖W2‖²)` term, which is part of the gradient
+//!    *before* whitening.
+//! 2. **Validate**: any NaN/∞ in the gradient → `Err(NonFinite)`, with weights
+//!    and all optimizer state bit-for-bit unchanged.
+//! 3. **Transform** ([`Transform`]): [`Egd`] (the polar direction of selected
+//!    weight matrices), [`ColumnNorm`] (the paper's column-norm baseline),
+//!    [`Grokfast`] (EMA gradient filter) or [`NoTransform`]. EGD's polar runs in
+//!    place on the gradient buffer, so a `NotConverged` error also leaves
+//!    weights and state untouched.
+//! 4. **Base update** ([`Base`]): [`Sgd`] (momentum, Nesterov, decoupled decay)
+//!    or [`AdamW`].
+//!
+//! The gradient buffer is the caller's scratch: after `step` (`Ok` or `Err`)
+//! it holds the transformed gradient or partial work, and the next
+//! `batch_grad` overwrites it.
+//!
+//! Everything is generic over [`Params`], so one optimizer works for
+//! [`Mlp2`](crate::nn::Mlp2), [`Mlp3`](crate::nn::Mlp3) and
+//! [`Dense`](crate::nn::Dense). Optimizer state mirrors the parameters (a
+//! momentum buffer is a network-shaped buffer); every type states its size as
+//! a `BYTES` constant.
+//!
+//! ```
+//! use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot};
+//! use egd_core::optim::{AdamW, AdamWConfig, Grokfast, GrokfastConfig, Optimizer};
+//! use egd_core::rng::SplitMix64;
+//!
+//! let mut net = Mlp2::<f32, 6, 16, 3>::zeros(true, false);
+//! net.init_he(&mut SplitMix64::new(3));
+//! let mut grad = net.zeros_like();
+//! let mut s = Mlp2Scratch::new();
+//! let mut opt = Optimizer::new(
+//!     Grokfast::new(GrokfastConfig::default(), &net)?,
+//!     AdamW::new(AdamWConfig { lr: 1e-2, ..AdamWConfig::default() }, &net)?,
+//! );
+//! let batch = [(MultiHot(&[0, 3]), 0), (MultiHot(&[1, 5]), 1), (MultiHot(&[2, 4]), 2)];
+//! let first = net.batch_grad(&CrossEntropy, batch, &mut grad, &mut s)?.loss;
+//! for _ in 0..50 {
+//!     net.batch_grad(&CrossEntropy, batch, &mut grad, &mut s)?;
+//!     opt.step(&mut net, &mut grad)?;
+//! }
+//! assert!(net.evaluate(&CrossEntropy, batch, &mut s)?.loss < first);
+//! # Ok::<(), egd_core::EgdError>(())
+//! ```
+
+mod adamw;
+mod colnorm;
+mod egd;
+mod grokfast;
+mod sgd;
+
+pub use adamw::{AdamW, AdamWConfig};
+pub use colnorm::{ColumnNorm, ColumnNormConfig};
+pub use egd::{Egd, EgdConfig};
+pub use grokfast::{Grokfast, GrokfastConfig};
+pub use sgd::{Sgd, SgdConfig};
+
+use crate::checkpoint::{Reader, State, Writer};
+use crate::error::EgdError;
+use crate::matrix::axpy;
+use crate::nn::{Kind, Params};
+use crate::polar::PolarInfo;
+use crate::scalar::Real;
+
+/// Most weight matrices a [`StepInfo`] reports on (layers `0..MAX_LAYERS`).
+pub const MAX_LAYERS: usize = 8;
+
+/// Which weight matrices (by layer index, 0 = first layer) a transform acts on.
+///
+/// ```
+/// use egd_core::optim::Layers;
+/// assert!(Layers::First.contains(0) && !Layers::First.contains(1));
+/// assert!(Layers::Mask(0b101).contains(2) && !Layers::Mask(0b101).contains(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layers {
+    /// Only the first layer's weights (the paper's default for MLPs).
+    First,
+    /// Every weight matrix.
+    All,
+    /// Bit `l` selects layer `l`.
+    Mask(u32),
+}
+
+impl Layers {
+    /// Whether layer `layer` is selected.
+    #[must_use]
+    pub const fn contains(self, layer: usize) -> bool {
+        match self {
+            Self::First => layer == 0,
+            Self::All => true,
+            Self::Mask(m) => layer < 32 && (m >> layer) & 1 == 1,
+        }
+    }
+}
+
+/// What a step did, for reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StepInfo {
+    /// The transform ran (`false` for [`NoTransform`] and for EGD after its switch-off).
+    pub transformed: bool,
+    /// Per layer: the polar step's sweeps and rank, for layers EGD whitened.
+    pub polar: [Option<PolarInfo>; MAX_LAYERS],
+}
+
+/// The last stage: turns a (transformed) gradient into a parameter update.
+pub trait Base<T: Real, N: Params<T>>: State<T> {
+    /// The coupled L2 coefficient `wd` added to the gradient before any
+    /// transform (`g += wd · W`), and whether biases get it too.
+    fn l2(&self) -> (T, bool);
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::InvalidParameter`] naming the bad field.
+    fn validate(&self) -> Result<(), EgdError>;
+
+    /// Applies the update. Called only with a finite gradient.
+    fn update(&mut self, params: &mut N, grad: &N);
+}
+
+/// A gradient transform between the L2 term and the base update.
+pub trait Transform<T: Real, N: Params<T>>: State<T> {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::InvalidParameter`] naming the bad field.
+    fn validate(&self) -> Result<(), EgdError> {
+        Ok(())
+    }
+
+    /// Transforms `grad` in place (`grad` is finite when called). Must leave
+    /// its own state unchanged when it returns `Err`.
+    ///
+    /// # Errors
+    ///
+    /// Transform-specific (EGD: [`EgdError::NotConverged`]).
+    fn apply(&mut self, grad: &mut N, info: &mut StepInfo) -> Result<(), EgdError>;
+}
+
+/// The identity transform (plain base optimizer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoTransform;
+
+impl<T: Real, N: Params<T>> Transform<T, N> for NoTransform {
+    fn apply(&mut self, _: &mut N, _: &mut StepInfo) -> Result<(), EgdError> {
+        Ok(())
+    }
+}
+
+impl<T: Real> State<T> for NoTransform {
+    const KIND: u8 = 0;
+    const SCALARS: usize = 0;
+    const WORDS: usize = 0;
+    fn write_state(&self, _: &mut Writer<'_>) {}
+    fn read_state(&mut self, _: &mut Reader<'_>) {}
+}
+
+/// A transform followed by a base optimizer; see the [module docs](self).
+///
+/// # Memory
+///
+/// [`Optimizer::BYTES`] `= size_of::<X>() + size_of::<B>()` (plus padding).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Optimizer<X, B> {
+    /// The gradient transform.
+    pub transform: X,
+    /// The base optimizer.
+    pub base: B,
+}
+
+impl<X, B> Optimizer<X, B> {
+    /// Size in bytes.
+    pub const BYTES: usize = size_of::<Self>();
+
+    /// Pairs a transform with a base optimizer.
+    pub const fn new(transform: X, base: B) -> Self {
+        Self { transform, base }
+    }
+
+    /// One optimizer step: `grad` → `+ L2` → check finite → transform → base update.
+    ///
+    /// `grad` must hold the gradient of the loss without the L2 term (as
+    /// [`Mlp2::batch_grad`](crate::nn::Mlp2::batch_grad) leaves it); it is
+    /// consumed as scratch.
+    ///
+    /// # Errors
+    ///
+    /// * [`EgdError::InvalidParameter`] for a bad configuration,
+    /// * [`EgdError::NonFinite`] if the gradient (after adding L2) holds NaN/∞,
+    /// * [`EgdError::NotConverged`] from EGD's SVD.
+    ///
+    /// On every error, `params` and all optimizer state are bit-for-bit
+    /// unchanged; `grad` is unspecified.
+    pub fn step<T: Real, N: Params<T>>(
+        &mut self,
+        params: &mut N,
+        grad: &mut N,
+    ) -> Result<StepInfo, EgdError>
+    where
+        X: Transform<T, N>,
+        B: Base<T, N>,
+    {
+        self.base.validate()?;
+        self.transform.validate()?;
+        add_l2_and_check(params, grad, self.base.l2())?;
+        let mut info = StepInfo::default();
+        self.transform.apply(grad, &mut info)?;
+        self.base.update(params, grad);
+        Ok(info)
+    }
+}
+
+/// Kind tag: transform in the high nibble, base in the low nibble.
+impl<T: Real, X: State<T>, B: State<T>> State<T> for Optimizer<X, B> {
+    const KIND: u8 = (X::KIND << 4) | (B::KIND & 0x0F);
+    const SCALARS: usize = X::SCALARS + B::SCALARS;
+    const WORDS: usize = X::WORDS + B::WORDS;
+    fn write_state(&self, w: &mut Writer<'_>) {
+        self.transform.write_state(w);
+        self.base.write_state(w);
+    }
+    fn read_state(&mut self, r: &mut Reader<'_>) {
+        self.transform.read_state(r);
+        self.base.read_state(r);
+    }
+}
+
+/// Whether tensor `i` of `N` gets weight decay.
+pub(crate) fn decays<T: Real, N: Params<T>>(i: usize, biases_too: bool) -> bool {
+    match N::info(i) {
+        Some(info) => info.kind == Kind::Weight || biases_too,
+        None => false,
+    }
+}
+
+/// Step 1 and 2 of the pipeline: `g += wd · W` on active tensors, then a
+/// finiteness check of every active gradient tensor.
+fn add_l2_and_check<T: Real, N: Params<T>>(
+    params: &N,
+    grad: &mut N,
+    (wd, biases): (T, bool),
+) -> Result<(), EgdError> {
+    for i in 0..N::TENSORS {
+        if !params.is_active(i) {
+            continue;
+        }
+        let g = grad.tensor_mut(i);
+        if wd != T::ZERO && decays::<T, N>(i, biases) {
+            axpy(wd, params.tensor(i), g);
+        }
+        if !g.iter().all(|x| x.is_finite()) {
+            return Err(EgdError::NonFinite);
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check(ok: bool, name: &'static str, expected: &'static str) -> Result<(), EgdError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(EgdError::InvalidParameter { name, expected })
+    }
+}
+
+/// `x^n` by binary exponentiation (deterministic, `O(log n)` multiplications).
+pub(crate) fn powi<T: Real>(x: T, mut n: u64) -> T {
+    let (mut base, mut acc) = (x, T::ONE);
+    while n > 0 {
+        if n & 1 == 1 {
+            acc *= base;
+        }
+        base *= base;
+        n >>= 1;
+    }
+    acc
+}
+
+/// Writes every tensor of `p`.
+pub(crate) fn write_tensors<T: Real, N: Params<T>>(p: &N, w: &mut Writer<'_>) {
+    for i in 0..N::TENSORS {
+        w.scalars(p.tensor(i));
+    }
+}
+
+/// Reads every tensor of `p`.
+pub(crate) fn read_tensors<T: Real, N: Params<T>>(p: &mut N, r: &mut Reader<'_>) {
+    for i in 0..N::TENSORS {
+        r.scalars(p.tensor_mut(i));
+    }
+}

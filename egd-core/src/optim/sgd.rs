@@ -1,0 +1,235 @@
+//! Stochastic gradient descent with momentum, Nesterov and weight decay.
+
+use super::{Base, check, decays, read_tensors, write_tensors};
+use crate::checkpoint::{Reader, State, Writer};
+use crate::error::EgdError;
+use crate::nn::{Empty, Params};
+use crate::scalar::Real;
+
+/// [`Sgd`] hyperparameters.
+///
+/// * `weight_decay` is **L2 in the loss** (the paper's form): the pipeline adds
+///   `weight_decay · W` to the gradient *before* any transform (so EGD
+///   whitens it too).
+/// * `decoupled_weight_decay` shrinks the weights directly,
+///   `W ← W − lr · dwd · W`, after the transform and independent of it.
+/// * `decay_biases`: whether either decay applies to biases. Default `false`,
+///   matching the paper's loss `0.5 · wd · (‖W1‖² + ‖W2‖²)` (weights only).
+///
+/// ```
+/// use egd_core::optim::SgdConfig;
+/// let c = SgdConfig::<f32>::paper();
+/// assert_eq!((c.lr, c.weight_decay, c.momentum), (0.7, 1e-4, 0.0));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SgdConfig<T> {
+    /// Learning rate (finite, `≥ 0`).
+    pub lr: T,
+    /// Heavy-ball momentum `μ ∈ [0, 1)`; nonzero needs a momentum buffer
+    /// ([`Sgd::with_momentum`]).
+    pub momentum: T,
+    /// Nesterov momentum (needs `momentum > 0`).
+    pub nesterov: bool,
+    /// Coupled L2 coefficient (finite, `≥ 0`).
+    pub weight_decay: T,
+    /// Decoupled weight-decay coefficient (finite, `≥ 0`).
+    pub decoupled_weight_decay: T,
+    /// Apply weight decay to biases too (default `false`).
+    pub decay_biases: bool,
+}
+
+impl<T: Real> Default for SgdConfig<T> {
+    /// `lr = 0.01`, everything else off.
+    fn default() -> Self {
+        Self {
+            lr: T::from_f64(0.01),
+            momentum: T::ZERO,
+            nesterov: false,
+            weight_decay: T::ZERO,
+            decoupled_weight_decay: T::ZERO,
+            decay_biases: false,
+        }
+    }
+}
+
+impl<T: Real> SgdConfig<T> {
+    /// The paper's modular-arithmetic setting: `lr = 0.7`, L2 `1e-4` on the
+    /// weights, no momentum.
+    #[must_use]
+    pub fn paper() -> Self {
+        Self {
+            lr: T::from_f64(0.7),
+            weight_decay: T::from_f64(1e-4),
+            ..Self::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), EgdError> {
+        let nonneg = |x: T| x.is_finite() && x >= T::ZERO;
+        check(nonneg(self.lr), "lr", "finite and >= 0")?;
+        check(
+            nonneg(self.momentum) && self.momentum < T::ONE,
+            "momentum",
+            "in [0, 1)",
+        )?;
+        check(
+            !self.nesterov || self.momentum > T::ZERO,
+            "nesterov",
+            "momentum > 0",
+        )?;
+        check(nonneg(self.weight_decay), "weight_decay", "finite and >= 0")?;
+        check(
+            nonneg(self.decoupled_weight_decay),
+            "decoupled_weight_decay",
+            "finite and >= 0",
+        )
+    }
+}
+
+/// SGD. `V` is the momentum buffer: [`Empty`] (no momentum, no state — the
+/// paper's optimizer) or the network type itself.
+///
+/// Per active tensor, with `g` the gradient after L2 and the transform:
+///
+/// ```text
+/// W ← W − lr·dwd·W                     (decoupled decay, if set)
+/// v ← μ v + g                          (momentum buffer)
+/// d ← g + μ v  (Nesterov)  |  v  |  g  (no momentum)
+/// W ← W − lr·d
+/// ```
+///
+/// (`PyTorch`'s SGD with zero dampening; its first step `v = g` is the same as
+/// `v = μ·0 + g`.)
+///
+/// # Memory
+///
+/// [`Sgd::BYTES`]: the config plus `V` (0 bytes of state without momentum, one
+/// network-sized buffer with).
+///
+/// ```
+/// use egd_core::nn::{Empty, Mlp2};
+/// use egd_core::optim::{Sgd, SgdConfig};
+/// type Net = Mlp2<f32, 4, 8, 2>;
+/// assert!(Sgd::<f32, Empty>::BYTES < 32);
+/// assert!(Sgd::<f32, Net>::BYTES >= Net::BYTES);
+/// let with_mom = SgdConfig { momentum: 0.9, ..SgdConfig::<f32>::default() };
+/// assert!(Sgd::new(with_mom).is_err()); // momentum needs a buffer
+/// assert!(Sgd::with_momentum(with_mom, &Net::zeros(true, true)).is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sgd<T, V = Empty> {
+    /// Hyperparameters (checked on every step).
+    pub cfg: SgdConfig<T>,
+    velocity: V,
+}
+
+impl<T: Real> Sgd<T, Empty> {
+    /// SGD without momentum (no state).
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::InvalidParameter`] for a bad config, including a nonzero
+    /// momentum (use [`Sgd::with_momentum`]).
+    pub fn new(cfg: SgdConfig<T>) -> Result<Self, EgdError> {
+        cfg.validate()?;
+        check(
+            cfg.momentum == T::ZERO,
+            "momentum",
+            "0 without a momentum buffer (use Sgd::with_momentum)",
+        )?;
+        Ok(Self {
+            cfg,
+            velocity: Empty,
+        })
+    }
+}
+
+impl<T: Real, N: Params<T>> Sgd<T, N> {
+    /// SGD with a momentum buffer shaped like `net` (zeroed).
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::InvalidParameter`] for a bad config.
+    pub fn with_momentum(cfg: SgdConfig<T>, net: &N) -> Result<Self, EgdError> {
+        cfg.validate()?;
+        Ok(Self {
+            cfg,
+            velocity: net.zeros_like(),
+        })
+    }
+
+    /// The momentum buffer.
+    pub fn velocity(&self) -> &N {
+        &self.velocity
+    }
+}
+
+impl<T: Real, V> Sgd<T, V> {
+    /// Size in bytes.
+    pub const BYTES: usize = size_of::<Self>();
+}
+
+impl<T: Real, N: Params<T>, V: Params<T>> Base<T, N> for Sgd<T, V> {
+    fn l2(&self) -> (T, bool) {
+        (self.cfg.weight_decay, self.cfg.decay_biases)
+    }
+
+    fn validate(&self) -> Result<(), EgdError> {
+        self.cfg.validate()?;
+        check(
+            V::TENSORS != 0 || self.cfg.momentum == T::ZERO,
+            "momentum",
+            "0 without a momentum buffer",
+        )
+    }
+
+    fn update(&mut self, params: &mut N, grad: &N) {
+        const {
+            assert!(
+                V::TENSORS == 0 || (V::TENSORS == N::TENSORS && V::LEN == N::LEN),
+                "momentum buffer shape"
+            );
+        }
+        let c = self.cfg;
+        let shrink = c.lr * c.decoupled_weight_decay;
+        for i in 0..N::TENSORS {
+            if !params.is_active(i) {
+                continue;
+            }
+            let decay = shrink != T::ZERO && decays::<T, N>(i, c.decay_biases);
+            let p = params.tensor_mut(i);
+            let g = grad.tensor(i);
+            if V::TENSORS == 0 {
+                for (p, &g) in p.iter_mut().zip(g) {
+                    if decay {
+                        *p -= shrink * *p;
+                    }
+                    *p -= c.lr * g;
+                }
+            } else {
+                let v = self.velocity.tensor_mut(i);
+                for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
+                    if decay {
+                        *p -= shrink * *p;
+                    }
+                    *v = c.momentum * *v + g;
+                    let d = if c.nesterov { g + c.momentum * *v } else { *v };
+                    *p -= c.lr * d;
+                }
+            }
+        }
+    }
+}
+
+/// Kind `1` (no momentum) or `2` (momentum); state: the momentum buffer.
+impl<T: Real, V: Params<T>> State<T> for Sgd<T, V> {
+    const KIND: u8 = if V::TENSORS == 0 { 1 } else { 2 };
+    const SCALARS: usize = V::LEN;
+    const WORDS: usize = 0;
+    fn write_state(&self, w: &mut Writer<'_>) {
+        write_tensors(&self.velocity, w);
+    }
+    fn read_state(&mut self, r: &mut Reader<'_>) {
+        read_tensors(&mut self.velocity, r);
+    }
+}
