@@ -1,0 +1,512 @@
+//! Networks: finite-difference gradient checks for every layer kind and loss,
+//! sparse/dense equivalence, batch means, bad inputs, initialisers.
+
+use egd_core::EgdError;
+use egd_core::nn::{
+    CrossEntropy, Dense, Input, Kind, Loss, Mlp2, Mlp2Scratch, Mlp3, Mlp3Scratch, Mse, MultiHot,
+    Params, argmax, sign_matches,
+};
+use egd_core::rng::{Init, SplitMix64, fill_normal, standard_normal};
+use proptest::prelude::*;
+
+/// Finite-difference tolerance on the relative error, as the issue asks.
+const FD_REL_TOL: f64 = 1e-6;
+const FD_STEP: f64 = 1e-6;
+
+/// Central differences of `loss(params)` against the analytic gradient `grad`,
+/// on every scalar of every active tensor.
+fn fd_check<N: Params<f64> + Clone>(net: &N, grad: &N, mut loss: impl FnMut(&N) -> f64) {
+    let mut worst = 0.0f64;
+    for i in 0..N::TENSORS {
+        let info = N::info(i).unwrap();
+        if !net.is_active(i) {
+            assert!(
+                grad.tensor(i).iter().all(|&g| g == 0.0),
+                "{}: inactive tensor got a gradient",
+                info.name
+            );
+            continue;
+        }
+        for k in 0..info.len() {
+            let mut plus = net.clone();
+            plus.tensor_mut(i)[k] += FD_STEP;
+            let mut minus = net.clone();
+            minus.tensor_mut(i)[k] -= FD_STEP;
+            let fd = (loss(&plus) - loss(&minus)) / (2.0 * FD_STEP);
+            let an = grad.tensor(i)[k];
+            // Relative error, with a floor so that exact zeros compare absolutely.
+            let rel = (fd - an).abs() / fd.abs().max(an.abs()).max(1e-2);
+            worst = worst.max(rel);
+            assert!(
+                rel <= FD_REL_TOL,
+                "{}[{k}]: fd {fd:e} vs analytic {an:e} (rel {rel:e})",
+                info.name
+            );
+        }
+    }
+    assert!(worst.is_finite());
+}
+
+fn he_mlp2<const I: usize, const H: usize, const O: usize>(
+    seed: u64,
+    b1: bool,
+    b2: bool,
+) -> Mlp2<f64, I, H, O> {
+    let mut net = Mlp2::zeros(b1, b2);
+    let mut rng = SplitMix64::new(seed);
+    // Nonzero biases, so that their gradients are exercised away from 0.
+    net.l1
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net.l2
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net
+}
+
+fn he_mlp3<const I: usize, const A: usize, const B: usize, const O: usize>(
+    seed: u64,
+    hb: bool,
+    ob: bool,
+) -> Mlp3<f64, I, A, B, O> {
+    let mut net = Mlp3::zeros(hb, ob);
+    let mut rng = SplitMix64::new(seed);
+    net.l1
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net.l2
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net.l3
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net
+}
+
+fn dense_inputs<const I: usize, const N: usize>(seed: u64) -> [[f64; I]; N] {
+    let mut rng = SplitMix64::new(seed);
+    core::array::from_fn(|_| {
+        let mut x = [0.0; I];
+        fill_normal(&mut x, 1.0, &mut rng);
+        x
+    })
+}
+
+#[test]
+fn fd_mlp2_dense_ce_with_biases() {
+    let net = he_mlp2::<6, 7, 4>(1, true, true);
+    let xs = dense_inputs::<6, 5>(2);
+    let data = || xs.iter().zip([0usize, 3, 1, 2, 3]);
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&CrossEntropy, data(), &mut Mlp2Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp2_sparse_ce_paper_shape_no_output_bias() {
+    // The paper's modular model in miniature: p = 5, two-hot, no output bias.
+    let net = he_mlp2::<10, 8, 5>(3, true, false);
+    let idx = [[0usize, 5], [1, 7], [4, 9], [2, 6], [3, 8], [0, 9]];
+    let data = || idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - 5) % 5));
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&CrossEntropy, data(), &mut Mlp2Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp2_dense_mse_parity_shape() {
+    // The parity model in miniature: ±1 inputs, scalar output, both biases.
+    let net = he_mlp2::<5, 6, 1>(4, true, true);
+    let mut rng = SplitMix64::new(5);
+    let xs: [[f64; 5]; 6] = core::array::from_fn(|_| {
+        core::array::from_fn(|_| {
+            if standard_normal(&mut rng) > 0.0 {
+                1.0
+            } else {
+                -1.0
+            }
+        })
+    });
+    let data = || xs.iter().map(|x| (x, [x[0] * x[1]]));
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&Mse, data(), &mut g, &mut s).unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&Mse, data(), &mut Mlp2Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp2_no_biases_mse_vector_target() {
+    let net = he_mlp2::<4, 5, 3>(6, false, false);
+    let xs = dense_inputs::<4, 4>(7);
+    let ts = dense_inputs::<3, 4>(8);
+    let data = || xs.iter().zip(ts);
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&Mse, data(), &mut g, &mut s).unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&Mse, data(), &mut Mlp2Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp3_dense_ce_with_biases() {
+    let net = he_mlp3::<5, 6, 4, 3>(9, true, true);
+    let xs = dense_inputs::<5, 4>(10);
+    let data = || xs.iter().zip([2usize, 0, 1, 2]);
+    let mut g = net.zeros_like();
+    let mut s = Mlp3Scratch::new();
+    net.batch_grad(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&CrossEntropy, data(), &mut Mlp3Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp3_sparse_mse_no_biases() {
+    let net = he_mlp3::<8, 6, 5, 1>(11, false, false);
+    let idx = [[0usize, 4, 7], [1, 2, 6], [3, 5, 5]];
+    let data = || {
+        idx.iter()
+            .zip([1.0, -1.0, 1.0])
+            .map(|(x, t)| (MultiHot(x), [t]))
+    };
+    let mut g = net.zeros_like();
+    let mut s = Mlp3Scratch::new();
+    net.batch_grad(&Mse, data(), &mut g, &mut s).unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&Mse, data(), &mut Mlp3Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn fd_mlp3_sparse_ce_output_bias_only() {
+    let mut net = he_mlp3::<8, 6, 5, 4>(12, false, true);
+    net.l2.bias = true; // mixed switches: l1 off, l2 on, l3 on
+    net.l2.b = [0.1, -0.2, 0.3, 0.05, -0.1];
+    let idx = [[0usize, 4], [1, 6], [3, 7], [2, 5]];
+    let data = || {
+        idx.iter()
+            .zip([0usize, 1, 2, 3])
+            .map(|(x, t)| (MultiHot(x), t))
+    };
+    let mut g = net.zeros_like();
+    let mut s = Mlp3Scratch::new();
+    net.batch_grad(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    fd_check(&net, &g, |n| {
+        n.evaluate(&CrossEntropy, data(), &mut Mlp3Scratch::new())
+            .unwrap()
+            .loss
+    });
+}
+
+#[test]
+fn two_hot_equals_dense_one_hot_bit_for_bit() {
+    let net = {
+        let mut n = Mlp2::<f32, 10, 16, 5>::zeros(true, true);
+        let mut rng = SplitMix64::new(13);
+        n.l1.init(Init::HeNormal, Init::Normal { std: 0.1 }, &mut rng);
+        n.l2.init(Init::HeNormal, Init::Normal { std: 0.1 }, &mut rng);
+        n
+    };
+    let idx = [[0usize, 5], [4, 9], [2, 7]];
+    let labels = [0usize, 3, 4];
+    let dense: [[f32; 10]; 3] = core::array::from_fn(|k| {
+        let mut x = [0.0; 10];
+        x[idx[k][0]] = 1.0;
+        x[idx[k][1]] = 1.0;
+        x
+    });
+    let (mut gs, mut gd) = (net.zeros_like(), net.zeros_like());
+    let mut s = Mlp2Scratch::new();
+    let a = net
+        .batch_grad(
+            &CrossEntropy,
+            idx.iter().map(|x| MultiHot(x)).zip(labels),
+            &mut gs,
+            &mut s,
+        )
+        .unwrap();
+    let b = net
+        .batch_grad(&CrossEntropy, dense.iter().zip(labels), &mut gd, &mut s)
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(gs, gd);
+}
+
+#[test]
+fn sparse_gradient_touches_only_active_columns() {
+    let net = he_mlp2::<10, 6, 3>(14, true, false);
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&CrossEntropy, [(MultiHot(&[2, 7]), 1)], &mut g, &mut s)
+        .unwrap();
+    for row in g.l1.w.rows() {
+        for (j, &v) in row.iter().enumerate() {
+            if j != 2 && j != 7 {
+                assert_eq!(v, 0.0);
+            }
+        }
+    }
+    assert!(g.l1.w.rows().iter().any(|r| r[2] != 0.0));
+}
+
+#[test]
+fn batch_gradient_is_the_mean() {
+    let net = he_mlp2::<6, 5, 3>(15, true, true);
+    let x = dense_inputs::<6, 1>(16)[0];
+    let (mut g1, mut g2) = (net.zeros_like(), net.zeros_like());
+    let mut s = Mlp2Scratch::new();
+    let one = net
+        .batch_grad(&CrossEntropy, [(&x, 2)], &mut g1, &mut s)
+        .unwrap();
+    let two = net
+        .batch_grad(&CrossEntropy, [(&x, 2), (&x, 2)], &mut g2, &mut s)
+        .unwrap();
+    // Halving is exact in binary floating point, so two halves are the whole.
+    assert_eq!(g1, g2);
+    assert_eq!(one.loss, two.loss);
+    assert_eq!(two.samples, 2);
+}
+
+#[test]
+fn batch_grad_zeroes_stale_gradient() {
+    let net = he_mlp2::<6, 5, 3>(17, true, true);
+    let x = dense_inputs::<6, 1>(18)[0];
+    let mut fresh = net.zeros_like();
+    let mut stale = net.zeros_like();
+    stale.l1.w.fill(7.0);
+    stale.l2.b = [1.0; 3];
+    let mut s = Mlp2Scratch::new();
+    net.batch_grad(&CrossEntropy, [(&x, 1)], &mut fresh, &mut s)
+        .unwrap();
+    net.batch_grad(&CrossEntropy, [(&x, 1)], &mut stale, &mut s)
+        .unwrap();
+    assert_eq!(fresh, stale);
+}
+
+#[test]
+fn bad_inputs_are_errors_not_panics() {
+    let net = he_mlp2::<10, 6, 3>(19, true, false);
+    let before = net;
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    let bad_index = net.batch_grad(&CrossEntropy, [(MultiHot(&[2, 10]), 1)], &mut g, &mut s);
+    assert!(matches!(
+        bad_index,
+        Err(EgdError::InvalidParameter {
+            name: "sparse input index",
+            ..
+        })
+    ));
+    let bad_label = net.batch_grad(&CrossEntropy, [(MultiHot(&[2, 9]), 3)], &mut g, &mut s);
+    assert!(matches!(
+        bad_label,
+        Err(EgdError::InvalidParameter { name: "label", .. })
+    ));
+    let empty: [(MultiHot<'_>, usize); 0] = [];
+    assert!(matches!(
+        net.batch_grad(&CrossEntropy, empty, &mut g, &mut s),
+        Err(EgdError::InvalidParameter { name: "batch", .. })
+    ));
+    assert!(net.forward(&MultiHot(&[usize::MAX]), &mut s).is_err());
+    assert_eq!(net, before);
+
+    // Accumulate leaves the gradient untouched when the sample is rejected.
+    let mut g = net.zeros_like();
+    g.l1.w.fill(1.5);
+    let snapshot = g;
+    assert!(
+        net.accumulate(&MultiHot(&[0, 1]), 9, &CrossEntropy, 1.0, &mut g, &mut s)
+            .is_err()
+    );
+    assert_eq!(g, snapshot);
+}
+
+#[test]
+fn non_finite_outputs_are_errors() {
+    let mut net = he_mlp2::<4, 5, 3>(20, true, true);
+    net.l2.b[1] = f64::NAN;
+    let mut g = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    let x = [1.0, 0.0, -1.0, 0.5];
+    assert_eq!(
+        net.batch_grad(&CrossEntropy, [(&x, 0)], &mut g, &mut s),
+        Err(EgdError::NonFinite)
+    );
+    assert_eq!(
+        net.batch_grad(&Mse, [(&x, [0.0; 3])], &mut g, &mut s),
+        Err(EgdError::NonFinite)
+    );
+    assert_eq!(
+        Loss::<f64, 1>::loss(&Mse, &[0.0], [f64::INFINITY]),
+        Err(EgdError::NonFinite)
+    );
+}
+
+#[test]
+fn cross_entropy_is_stable_for_huge_logits() {
+    let y = [1.0e4f32, -1.0e4, 1.0e4 - 2.0];
+    let mut g = [0.0; 3];
+    let l = CrossEntropy.loss_grad(&y, 2, 1.0, &mut g).unwrap();
+    assert!(
+        (l - (2.0 + (1.0f32 + (-2.0f32).exp()).ln())).abs() < 1e-5,
+        "{l}"
+    );
+    assert!(g.iter().all(|v| v.is_finite()));
+    assert!(g.iter().sum::<f32>().abs() < 1e-6);
+    let l0 = CrossEntropy
+        .loss_grad(&[-1.0e30f32, 0.0], 0, 1.0, &mut [0.0; 2])
+        .unwrap();
+    assert_eq!(l0, 1.0e30);
+}
+
+#[test]
+fn accuracy_helpers() {
+    assert_eq!(argmax(&[0.0f32, 2.0, 2.0, 1.0]), Some(1));
+    assert_eq!(argmax::<f64>(&[]), None);
+    assert_eq!(argmax(&[f64::NAN, f64::NAN]), None);
+    assert_eq!(argmax(&[f64::NAN, -1.0]), Some(1));
+    assert_eq!(argmax(&[f64::NEG_INFINITY, f64::NEG_INFINITY]), Some(0));
+    assert!(
+        sign_matches(1e-30f64, 1.0) && !sign_matches(-0.0f64, -1.0) && !sign_matches(f64::NAN, 1.0)
+    );
+    assert!(Loss::<f32, 3>::correct(&CrossEntropy, &[0.1, 0.3, 0.2], 1));
+    assert!(!Loss::<f32, 2>::correct(&Mse, &[0.5, -0.5], [1.0, 1.0]));
+}
+
+#[test]
+fn params_layout() {
+    type N = Mlp3<f32, 7, 6, 5, 4>;
+    assert_eq!(<N as Params<f32>>::TENSORS, 6);
+    assert_eq!(<N as Params<f32>>::LEN, N::PARAMS);
+    let net = N::zeros(true, false);
+    let mut total = 0;
+    for i in 0..6 {
+        let info = N::info(i).unwrap();
+        assert_eq!(net.tensor(i).len(), info.len());
+        assert_eq!(
+            info.kind,
+            if i % 2 == 0 { Kind::Weight } else { Kind::Bias }
+        );
+        assert_eq!(info.layer, i / 2);
+        total += info.len();
+    }
+    assert_eq!(total, N::PARAMS);
+    assert!(N::info(6).is_none() && net.tensor(6).is_empty());
+    assert!(net.is_active(3) && !net.is_active(5) && !net.is_active(9));
+    assert_eq!(<Dense<f32, 3, 2> as Params<f32>>::LEN, 8);
+    let mut d = Dense::<f64, 3, 2>::zeros(true);
+    d.w.fill(2.0);
+    assert_eq!(d.weight_sum_sq(), 24.0);
+    assert!(d.is_finite());
+    d.b[0] = f64::NAN;
+    assert!(!d.is_finite());
+}
+
+#[test]
+fn he_init_matches_paper_variances_and_f32_f64_share_the_stream() {
+    let mut n64 = Mlp2::<f64, 254, 64, 127>::zeros(true, false);
+    let mut n32 = Mlp2::<f32, 254, 64, 127>::zeros(true, false);
+    n64.init_he(&mut SplitMix64::new(21));
+    n32.init_he(&mut SplitMix64::new(21));
+    for (a, b) in n64.l1.w.as_slice().iter().zip(n32.l1.w.as_slice()) {
+        assert_eq!(*a as f32, *b);
+    }
+    let var = |xs: &[f64]| xs.iter().map(|x| x * x).sum::<f64>() / xs.len() as f64;
+    let v1 = var(n64.l1.w.as_slice());
+    let v2 = var(n64.l2.w.as_slice());
+    assert!((v1 / (2.0 / 254.0) - 1.0).abs() < 0.05, "{v1}");
+    assert!((v2 / (2.0 / 64.0) - 1.0).abs() < 0.05, "{v2}");
+    assert!(n64.l1.b.iter().all(|&b| b == 0.0) && n64.l2.b.iter().all(|&b| b == 0.0));
+    // Xavier: N(0, 2/(fan_in + fan_out)).
+    let mut d = Dense::<f64, 300, 100>::zeros(false);
+    d.init(Init::XavierNormal, Init::Zeros, &mut SplitMix64::new(22));
+    assert!((var(d.w.as_slice()) / (2.0 / 400.0) - 1.0).abs() < 0.05);
+    d.init(Init::Zeros, Init::Zeros, &mut SplitMix64::new(22));
+    assert_eq!(d.w.max_abs(), 0.0);
+}
+
+#[test]
+fn paper_size_forward_backward() {
+    // p = 127 at full size, on a big-stack thread (the types live on the stack).
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            let mut net = Mlp2::<f32, 254, 512, 127>::zeros(true, false);
+            net.init_he(&mut SplitMix64::new(23));
+            let mut g = net.zeros_like();
+            let mut s = Mlp2Scratch::new();
+            let idx: Vec<[usize; 2]> = (0..64).map(|i| [i % 127, 127 + (i * 7) % 127]).collect();
+            let st = net
+                .batch_grad(
+                    &CrossEntropy,
+                    idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - 127) % 127)),
+                    &mut g,
+                    &mut s,
+                )
+                .unwrap();
+            // He init at this width: loss near ln(127) ≈ 4.84, never NaN.
+            assert!(
+                st.loss.is_finite() && st.loss > 3.0 && st.loss < 8.0,
+                "{}",
+                st.loss
+            );
+            assert!(g.is_finite());
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+fn two_hot() -> impl Strategy<Value = [usize; 2]> {
+    (0usize..7, 7usize..14).prop_map(|(a, b)| [a, b])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Softmax-CE gradients sum to zero, the loss is positive and matches `loss`.
+    #[test]
+    fn ce_gradient_sums_to_zero(y in prop::array::uniform6(-30.0f64..30.0), t in 0usize..6) {
+        let mut g = [0.0; 6];
+        let l = CrossEntropy.loss_grad(&y, t, 1.0, &mut g).unwrap();
+        prop_assert!(l >= 0.0);
+        prop_assert!(g.iter().sum::<f64>().abs() < 1e-12);
+        prop_assert_eq!(l, CrossEntropy.loss(&y, t).unwrap());
+        prop_assert!(g[t] <= 0.0);
+    }
+
+    /// Sparse two-hot forward equals the dense one-hot forward bit for bit.
+    #[test]
+    fn sparse_forward_equals_dense(x in two_hot(), seed in any::<u64>()) {
+        let mut w = Dense::<f32, 14, 9>::zeros(true);
+        w.init(Init::HeNormal, Init::Normal { std: 1.0 }, &mut SplitMix64::new(seed));
+        let mut dense = [0.0f32; 14];
+        dense[x[0]] = 1.0;
+        dense[x[1]] = 1.0;
+        let (mut a, mut b) = ([0.0; 9], [0.0; 9]);
+        w.forward(&MultiHot(&x), &mut a).unwrap();
+        w.forward(&dense, &mut b).unwrap();
+        prop_assert_eq!(a, b);
+        prop_assert!(Input::<f32, 14>::validate(&MultiHot(&x)).is_ok());
+    }
+}
