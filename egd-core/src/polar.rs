@@ -43,7 +43,7 @@ use crate::error::EgdError;
 use crate::matrix::{Matrix, axpy, dot, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
-use crate::svd::{SvdConfig, SvdWorkspace, factor, load_scaled, orient};
+use crate::svd::{SvdConfig, SvdWorkspace, factor, keep_warm, load_scaled, orient};
 
 /// How small singular values are treated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,6 +88,12 @@ pub struct PolarConfig<T> {
     pub cutoff: Cutoff<T>,
     /// Jacobi settings.
     pub svd: SvdConfig<T>,
+    /// Start the Jacobi iteration from the rotation of the previous call on
+    /// the same workspace (same short side `min(R, C)`), re-orthogonalised.
+    /// Successive gradients of one layer are related, so this saves sweeps;
+    /// the result meets the same accuracy contract (any orthogonal start
+    /// does). Give each matrix its own workspace to benefit; off by default.
+    pub warm_start: bool,
 }
 
 impl<T: Real> Default for PolarConfig<T> {
@@ -96,6 +102,7 @@ impl<T: Real> Default for PolarConfig<T> {
             method: Method::Jacobi,
             cutoff: Cutoff::Auto,
             svd: SvdConfig::default(),
+            warm_start: false,
         }
     }
 }
@@ -199,12 +206,15 @@ fn jacobi_polar<T: Real, const R: usize, const C: usize, const K: usize, const L
     cfg: &PolarConfig<T>,
 ) -> Result<PolarInfo, EgdError> {
     check_cutoff(cfg.cutoff)?;
-    let Some((e, svd_info)) = factor(g, ws, &cfg.svd)? else {
+    let Some((e, svd_info)) = factor(g, ws, &cfg.svd, cfg.warm_start)? else {
         out.fill_zero();
         return Ok(PolarInfo::default());
     };
     let rank = scale_rows::<T, R, C, K, L>(ws, e, cfg.cutoff);
     assemble(ws, out);
+    if cfg.warm_start {
+        keep_warm(ws, orient::<R, C>().k);
+    }
     Ok(PolarInfo {
         sweeps: svd_info.sweeps,
         rank,
@@ -217,11 +227,14 @@ fn jacobi_polar_inplace<T: Real, const R: usize, const C: usize, const K: usize,
     cfg: &PolarConfig<T>,
 ) -> Result<PolarInfo, EgdError> {
     check_cutoff(cfg.cutoff)?;
-    let Some((e, svd_info)) = factor(g, ws, &cfg.svd)? else {
+    let Some((e, svd_info)) = factor(g, ws, &cfg.svd, cfg.warm_start)? else {
         return Ok(PolarInfo::default()); // g is zero already
     };
     let rank = scale_rows::<T, R, C, K, L>(ws, e, cfg.cutoff);
     assemble(ws, g);
+    if cfg.warm_start {
+        keep_warm(ws, orient::<R, C>().k);
+    }
     Ok(PolarInfo {
         sweeps: svd_info.sweeps,
         rank,

@@ -38,18 +38,18 @@
 //!
 //! # Memory
 //!
-//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + K` scalars
+//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + K` scalars and one `usize`
 //! ([`SvdWorkspace::BYTES`]); one workspace serves every matrix with
 //! `min(R, C) ≤ K` and `max(R, C) ≤ L` (checked at compile time).
 //!
 //! | shape (K×L) | `f32` bytes | `f64` bytes |
 //! |---|---:|---:|
-//! | 8×8 | 800 | 1 600 |
-//! | 16×16 | 3 136 | 6 272 |
-//! | 64×64 | 49 408 | 98 816 |
-//! | 128×128 | 197 120 | 394 240 |
-//! | 64×256 | 98 560 | 197 120 |
-//! | 254×512 | 1 037 336 | 2 074 672 |
+//! | 8×8 | 808 | 1 608 |
+//! | 16×16 | 3 144 | 6 280 |
+//! | 64×64 | 49 416 | 98 824 |
+//! | 128×128 | 197 128 | 394 248 |
+//! | 64×256 | 98 568 | 197 128 |
+//! | 254×512 | 1 037 344 | 2 074 680 |
 //!
 //! # Example
 //!
@@ -132,7 +132,7 @@ pub struct SvdInfo {
 ///
 /// ```
 /// use egd_core::svd::SvdWorkspace;
-/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3136);
+/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3144);
 /// ```
 #[derive(Clone, Debug)]
 pub struct SvdWorkspace<T, const K: usize, const L: usize> {
@@ -140,11 +140,19 @@ pub struct SvdWorkspace<T, const K: usize, const L: usize> {
     pub(crate) j: Matrix<T, K, K>,
     pub(crate) aux: Matrix<T, K, K>,
     pub(crate) norms: [T; K],
+    /// Row count `k` of the rotation kept in `aux` for a warm start (0: none).
+    pub(crate) warm_k: usize,
 }
 
 impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
-    /// Size in bytes: `(K·L + 2·K² + K)·size_of::<T>()`.
-    pub const BYTES: usize = (K * L + 2 * K * K + K) * T::BYTES;
+    /// Size in bytes: `(K·L + 2·K² + K)·size_of::<T>()` plus one `usize`.
+    pub const BYTES: usize = size_of::<Self>();
+
+    /// Forgets the rotation kept for a warm start (see
+    /// [`PolarConfig::warm_start`](crate::polar::PolarConfig::warm_start)).
+    pub fn reset_warm_start(&mut self) {
+        self.warm_k = 0;
+    }
 
     /// A zeroed workspace.
     #[must_use]
@@ -155,6 +163,7 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
             j: Matrix::zeros(),
             aux: Matrix::zeros(),
             norms: [T::ZERO; K],
+            warm_k: 0,
         }
     }
 }
@@ -328,10 +337,16 @@ pub(crate) fn default_tol<T: Real>(l: usize) -> T {
 
 /// Validates `a`, loads it into the workspace and runs the Jacobi iteration.
 /// Returns `Ok(None)` for an all-zero input, else the scale exponent.
+///
+/// With `warm`, and a rotation of the right size kept in `ws.aux` by an
+/// earlier call, the iteration starts from that rotation `J₀`: the rows are
+/// pre-rotated (`X ← J₀·X`) and `J ← J₀`. Any orthogonal start gives the same
+/// decomposition to the accuracy contract; a good one saves sweeps.
 pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
     a: &Matrix<T, R, C>,
     ws: &mut SvdWorkspace<T, K, L>,
     cfg: &SvdConfig<T>,
+    warm: bool,
 ) -> Result<Option<(i32, SvdInfo)>, EgdError> {
     const {
         assert!(
@@ -354,11 +369,22 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
             expected: "a finite value > 0",
         });
     }
-    let e = load_scaled(a, &mut ws.x, amax);
-    for (i, row) in ws.j.rows_mut()[..o.k].iter_mut().enumerate() {
-        row[..o.k].fill(T::ZERO);
-        row[i] = T::ONE;
-    }
+    let e = if warm && ws.warm_k == o.k {
+        let e = load_rotated(a, ws, amax);
+        let k = o.k;
+        for (jrow, arow) in ws.j.rows_mut()[..k].iter_mut().zip(ws.aux.rows()) {
+            jrow[..k].copy_from_slice(&arow[..k]);
+        }
+        e
+    } else {
+        let e = load_scaled(a, &mut ws.x, amax);
+        for (i, row) in ws.j.rows_mut()[..o.k].iter_mut().enumerate() {
+            row[..o.k].fill(T::ZERO);
+            row[i] = T::ONE;
+        }
+        e
+    };
+    ws.warm_k = 0; // the kept rotation is consumed (or stale) from here on
     let info = jacobi_rows(
         ws.x.rows_mut(),
         ws.j.rows_mut(),
@@ -369,6 +395,75 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
         cfg.max_sweeps,
     )?;
     Ok(Some((e, info)))
+}
+
+/// `x = J₀·X·2^-e` with `J₀ = aux` (`k×k`), `X` the oriented `a`.
+fn load_rotated<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    a: &Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    amax: T,
+) -> i32 {
+    let e = amax.exponent();
+    let (f1, f2) = (T::ONE.scalbn(-(e / 2)), T::ONE.scalbn(-(e - e / 2)));
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let x = &mut ws.x.rows_mut()[..k];
+    let j0 = &ws.aux.rows()[..k];
+    if o.tall {
+        // X = Aᵀ: x[i][r] = Σₘ J₀[i][m]·A[r][m] = J₀[i]·A[r].
+        for (xrow, jrow) in x.iter_mut().zip(j0) {
+            for (d, arow) in xrow[..l].iter_mut().zip(a.rows()) {
+                *d = dot(&jrow[..k], arow) * f1 * f2;
+            }
+        }
+    } else {
+        // X = A: x[i] = Σₘ J₀[i][m]·A[m].
+        for (xrow, jrow) in x.iter_mut().zip(j0) {
+            let xrow = &mut xrow[..l];
+            xrow.fill(T::ZERO);
+            for (&c, arow) in jrow[..k].iter().zip(a.rows()) {
+                if c != T::ZERO {
+                    crate::matrix::axpy(c, arow, xrow);
+                }
+            }
+            for v in xrow.iter_mut() {
+                *v = *v * f1 * f2;
+            }
+        }
+    }
+    e
+}
+
+/// Keeps the converged rotation `J` (in `ws.j`) for the next warm start,
+/// re-orthogonalised by one Newton–Schulz step `J ← 1.5J − 0.5(JJᵀ)J` so that
+/// rounding does not accumulate across calls. Uses `ws.x` as scratch.
+pub(crate) fn keep_warm<T: Real, const K: usize, const L: usize>(
+    ws: &mut SvdWorkspace<T, K, L>,
+    k: usize,
+) {
+    let j = &ws.j.rows()[..k];
+    let s = &mut ws.x.rows_mut()[..k];
+    for i in 0..k {
+        for m in 0..=i {
+            let v = dot(&j[i][..k], &j[m][..k]);
+            s[i][m] = v;
+            s[m][i] = v;
+        }
+    }
+    let three_halves = T::ONE + T::HALF;
+    for (arow, (jrow, srow)) in ws.aux.rows_mut()[..k]
+        .iter_mut()
+        .zip(j.iter().zip(s.iter()))
+    {
+        let arow = &mut arow[..k];
+        for (d, &v) in arow.iter_mut().zip(&jrow[..k]) {
+            *d = three_halves * v;
+        }
+        for (&c, jm) in srow[..k].iter().zip(j) {
+            crate::matrix::axpy(-T::HALF * c, &jm[..k], arow);
+        }
+    }
+    ws.warm_k = k;
 }
 
 /// Thin SVD `A = U·diag(s)·Vᵀ` with `U: R×N`, `V: C×N`, `N = min(R, C)`.
@@ -404,7 +499,7 @@ pub fn svd<
     v: &mut Matrix<T, C, N>,
 ) -> Result<SvdInfo, EgdError> {
     const { assert!(N == if R < C { R } else { C }, "N must be min(R, C)") };
-    let Some((e, info)) = factor(a, ws, cfg)? else {
+    let Some((e, info)) = factor(a, ws, cfg, false)? else {
         u.fill_zero();
         v.fill_zero();
         *s = [T::ZERO; N];
@@ -458,18 +553,18 @@ mod tests {
 
     #[test]
     fn workspace_bytes_table() {
-        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 800);
-        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1600);
-        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3136);
-        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6272);
-        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49408);
-        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 98816);
-        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 197_120);
-        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 394_240);
-        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 98_560);
-        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 197_120);
-        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_336);
-        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_074_672);
+        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 808);
+        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1608);
+        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3144);
+        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6280);
+        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49416);
+        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 98824);
+        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 197_128);
+        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 394_248);
+        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 98568);
+        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 197_128);
+        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_344);
+        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_074_680);
     }
 
     #[test]

@@ -453,3 +453,56 @@ fn newton_schulz_is_approximate_but_close() {
     egd_core::polar::polar_in_place(&mut qi, &mut ws, &PolarConfig::newton_schulz()).unwrap();
     assert_eq!(qi, q);
 }
+
+/// Warm start: the same accuracy as a cold start on every call of a drifting
+/// sequence (300 calls, so re-orthogonalisation is exercised), fewer sweeps,
+/// and no effect when the shape changes.
+#[test]
+fn warm_start_is_exact_and_saves_sweeps() {
+    fn run<T: Real>() -> (u32, u32, f64) {
+        let mut rng = SplitMix64(77);
+        let base = gaussian::<48, 24>(&mut rng);
+        let mut ws_cold = Box::new(SvdWorkspace::<T, 24, 48>::new());
+        let mut ws_warm = Box::new(SvdWorkspace::<T, 24, 48>::new());
+        let cold = PolarConfig::<T>::default();
+        let warm = PolarConfig::<T> {
+            warm_start: true,
+            ..cold
+        };
+        let (mut sc, mut sw, mut worst) = (0u32, 0u32, 0.0f64);
+        let mut g = base;
+        for _ in 0..300 {
+            for x in g.as_mut_slice() {
+                *x += 0.02 * rng.normal();
+            }
+            let gt = Matrix::<T, 48, 24>::from_fn(|i, j| T::from_f64(g[(i, j)]));
+            let (mut qc, mut qw) = (Matrix::zeros(), Matrix::zeros());
+            sc += u32::from(polar(&gt, &mut qc, &mut ws_cold, &cold).unwrap().sweeps);
+            sw += u32::from(polar(&gt, &mut qw, &mut ws_warm, &warm).unwrap().sweeps);
+            worst = worst.max(rel_err(&to_f64(&qw), &to_f64(&qc)));
+        }
+        (sc, sw, worst)
+    }
+    let (c64, w64, e64) = run::<f64>();
+    let (c32, w32, e32) = run::<f32>();
+    eprintln!(
+        "warm start, 300 drifting 48x24: f64 sweeps {c64} -> {w64} (worst diff {e64:.1e}); f32 {c32} -> {w32} ({e32:.1e})"
+    );
+    assert!(w64 < c64 && w32 < c32);
+    assert!(e64 <= tol::POLAR_F64 * 100.0, "{e64}"); // both sides carry the contract's error
+    assert!(e32 <= tol::POLAR_F32 * 2.0, "{e32}");
+    // A different shape on the same workspace starts cold (and is still right).
+    let mut ws = SvdWorkspace::<f64, 24, 48>::new();
+    let warm = PolarConfig::<f64> {
+        warm_start: true,
+        ..PolarConfig::default()
+    };
+    let mut rng = SplitMix64(1);
+    let (a, p) = with_singular_values::<48, 24, 24>(&mut rng, &logspace::<24>(0.1, 24));
+    let mut q = Matrix::zeros();
+    polar(&a, &mut q, &mut ws, &warm).unwrap();
+    let (b, pb) = with_singular_values::<10, 30, 10>(&mut rng, &logspace::<10>(0.1, 10));
+    let mut qb = Matrix::zeros();
+    polar(&b, &mut qb, &mut ws, &warm).unwrap();
+    assert!(rel_err(&q, &p) < 1e-13 && rel_err(&qb, &pb) < 1e-13);
+}
