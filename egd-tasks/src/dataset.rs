@@ -8,6 +8,7 @@ use crate::error::{TaskError, check_range, wide};
 use crate::mix;
 use crate::perm::Permutation;
 use core::iter::FusedIterator;
+use core::num::NonZeroU32;
 
 /// Which half of a task's examples.
 ///
@@ -308,7 +309,8 @@ impl<D: Dataset> FusedIterator for Examples<'_, D> {}
 pub struct Epoch<'d, D> {
     data: &'d D,
     perm: Permutation,
-    batch_size: u32,
+    // Non-zero by type, so divisions by it have no panic path.
+    batch_size: NonZeroU32,
     used: u32,
 }
 
@@ -345,7 +347,16 @@ impl<'d, D: Dataset> Epoch<'d, D> {
         let n = data.train_len();
         check_range("train_len", wide(n), 1, u64::from(u32::MAX))?;
         check_range("batch_size", wide(batch_size), 1, wide(n))?;
-        let (n, batch_size) = (n as u32, batch_size as u32);
+        let n = n as u32;
+        let Some(batch_size) = NonZeroU32::new(batch_size as u32) else {
+            // Unreachable after the range check; kept as an error, not a panic.
+            return Err(TaskError::OutOfRange {
+                name: "batch_size",
+                value: 0,
+                min: 1,
+                max: u64::from(n),
+            });
+        };
         let used = match remainder {
             Remainder::Drop => n - n % batch_size,
             Remainder::Keep => n,
@@ -385,7 +396,7 @@ impl<'d, D: Dataset> Epoch<'d, D> {
     #[inline]
     #[must_use]
     pub const fn batch_size(&self) -> usize {
-        self.batch_size as usize
+        self.batch_size.get() as usize
     }
 
     /// Number of minibatches in this epoch.
@@ -399,8 +410,8 @@ impl<'d, D: Dataset> Epoch<'d, D> {
     /// ```
     #[inline]
     #[must_use]
-    pub const fn batch_count(&self) -> usize {
-        self.used.div_ceil(self.batch_size) as usize
+    pub fn batch_count(&self) -> usize {
+        (self.used / self.batch_size + u32::from(self.used % self.batch_size != 0)) as usize
     }
 
     /// Number of training examples this epoch visits (`train_len`, minus the
@@ -487,11 +498,12 @@ impl<'d, D: Dataset> Epoch<'d, D> {
     #[must_use]
     pub fn batch(&self, b: usize) -> Option<Batch<'d, D>> {
         let b = u32::try_from(b).ok()?;
-        let start = b.checked_mul(self.batch_size).filter(|&s| s < self.used)?;
+        let size = self.batch_size.get();
+        let start = b.checked_mul(size).filter(|&s| s < self.used)?;
         Some(Batch {
             epoch: *self,
             start,
-            len: (self.used - start).min(self.batch_size),
+            len: (self.used - start).min(size),
         })
     }
 
@@ -626,7 +638,7 @@ impl<'d, D: Dataset> Batch<'d, D> {
     /// ```
     #[inline]
     #[must_use]
-    pub const fn index(&self) -> usize {
+    pub fn index(&self) -> usize {
         (self.start / self.epoch.batch_size) as usize
     }
 

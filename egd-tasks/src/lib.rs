@@ -60,7 +60,11 @@
 //!   modular arithmetic, [`ModExample::two_hot`] gives the two active
 //!   indices `[a, p + b]` for a sparse first layer.
 //! * **No panics.** Bad parameters give a [`TaskError`], wrong buffer
-//!   lengths too; nothing in the crate panics on any input.
+//!   lengths too; nothing in the crate panics on any input. Every division
+//!   is by a `NonZeroU32` and every index is checked, so a release build for
+//!   `thumbv6m-none-eabi` and `thumbv7em-none-eabihf` that calls the whole
+//!   API links with a panic handler that references an undefined symbol
+//!   (the `panic-never` technique).
 //!
 //! ## Memory
 //!

@@ -5,6 +5,7 @@ use crate::dataset::{Dataset, Split};
 use crate::error::{ParamValue, TaskError, check_range, wide};
 use crate::mix;
 use crate::perm::Permutation;
+use core::num::NonZeroU32;
 
 /// The binary operation of a [`ModularTask`].
 ///
@@ -98,10 +99,12 @@ impl Op {
         if !(2..=ModularTask::MAX_P).contains(&p) || a >= p || b >= p {
             return None;
         }
+        // Dividing by a `NonZeroU32` has no division-by-zero panic path.
+        let p = NonZeroU32::new(p)?;
         // (p − 1)² < 2³², so products of residues never overflow `u32`.
         Some(match self {
             Self::Add => (a + b) % p,
-            Self::Sub => (a + p - b) % p,
+            Self::Sub => (a + p.get() - b) % p,
             Self::Mul => a * b % p,
             Self::Div => a * inverse_mod(b, p)? % p,
         })
@@ -110,31 +113,38 @@ impl Op {
 
 /// `b⁻¹ mod p` by the extended Euclidean algorithm, if `gcd(b, p) = 1` and
 /// `b ≠ 0`.
-fn inverse_mod(b: u32, p: u32) -> Option<u32> {
-    let (mut r0, mut r1) = (i64::from(p), i64::from(b % p));
-    let (mut t0, mut t1) = (0i64, 1i64);
-    while r1 != 0 {
-        let q = r0 / r1;
-        (r0, r1) = (r1, r0 - q * r1);
-        (t0, t1) = (t1, t0 - q * t1);
+///
+/// Unsigned throughout: the Bézout coefficients are kept reduced mod `p`, so
+/// no step can overflow or divide by zero (no panic path).
+fn inverse_mod(b: u32, p: NonZeroU32) -> Option<u32> {
+    let m = u64::from(p.get());
+    let (mut r0, mut r1) = (p.get(), b % p);
+    // Invariant: t_i · b ≡ r_i (mod p), with t_i in 0..p.
+    let (mut t0, mut t1) = (0u64, 1u64 % m);
+    while let Some(d) = NonZeroU32::new(r1) {
+        let q = r0 / d;
+        (r0, r1) = (r1, r0 % d);
+        // t0 − q·t1 mod p, without going negative: q·t1 mod p < p ≤ m.
+        let qt = u64::from(q) * t1 % m;
+        (t0, t1) = (t1, (t0 + m - qt) % m);
     }
     if r0 != 1 {
         return None;
     }
-    u32::try_from(t0.rem_euclid(i64::from(p))).ok()
+    u32::try_from(t0).ok()
 }
 
-/// Whether `n` is prime (trial division; `n ≤ 65535` needs at most 128
-/// odd divisors).
+/// Whether `n ≤ 65535` is prime (trial division by odd `d < 256`; the bound
+/// on `d` also keeps the divisor provably non-zero).
 const fn is_prime(n: u32) -> bool {
-    if n < 2 {
+    if n < 2 || n > ModularTask::MAX_P {
         return false;
     }
     if n % 2 == 0 {
         return n == 2;
     }
     let mut d = 3;
-    while d * d <= n {
+    while d < 256 && d * d <= n {
         if n % d == 0 {
             return false;
         }
@@ -377,21 +387,24 @@ impl ModularTask {
         })
     }
 
-    /// The example at split position `pos` (`0..N`).
+    /// The example at split position `pos` (`0..N`); `None` only if the
+    /// task were corrupt (`p < 2`), which the constructors rule out.
     #[inline]
-    fn at(&self, pos: u32) -> ModExample {
+    fn at(&self, pos: u32) -> Option<ModExample> {
         let m = self.perm.apply_u32(pos);
-        let p = self.p();
+        // Non-zero divisors: the divisions below have no panic path.
+        let p = NonZeroU32::new(self.p())?;
+        let p_minus_1 = NonZeroU32::new(self.p() - 1)?;
         // All values are residues below p ≤ 65535, so products fit `u32`.
         let (a, b, label) = match self.op {
             Op::Add => {
                 let (a, b) = (m / p, m % p);
                 let s = a + b;
-                (a, b, if s >= p { s - p } else { s })
+                (a, b, if s >= p.get() { s - p.get() } else { s })
             }
             Op::Sub => {
                 let (a, b) = (m / p, m % p);
-                (a, b, if a >= b { a - b } else { a + p - b })
+                (a, b, if a >= b { a - b } else { a + p.get() - b })
             }
             Op::Mul => {
                 let (a, b) = (m / p, m % p);
@@ -401,16 +414,16 @@ impl ModularTask {
             // c ↦ c·b is a bijection for prime p, so every (a, b ≠ 0) occurs
             // once, and no modular inverse is needed per example.
             Op::Div => {
-                let (c, b) = (m / (p - 1), m % (p - 1) + 1);
+                let (c, b) = (m / p_minus_1, m % p_minus_1 + 1);
                 (c * b % p, b, c)
             }
         };
-        ModExample {
+        Some(ModExample {
             a: a as u16,
             b: b as u16,
             label: label as u16,
             p: self.p,
-        }
+        })
     }
 }
 
@@ -435,7 +448,7 @@ impl Dataset for ModularTask {
     #[inline]
     fn train_example(&self, i: usize) -> Option<ModExample> {
         let i = u32::try_from(i).ok().filter(|&i| i < self.n_train)?;
-        Some(self.at(i))
+        self.at(i)
     }
 
     #[inline]
@@ -443,7 +456,7 @@ impl Dataset for ModularTask {
         let i = u32::try_from(i)
             .ok()
             .filter(|&i| i < self.perm.len() as u32 - self.n_train)?;
-        Some(self.at(self.n_train + i))
+        self.at(self.n_train + i)
     }
 }
 
@@ -617,14 +630,17 @@ mod tests {
 
     #[test]
     fn inverses() {
+        let nz = |p| NonZeroU32::new(p).unwrap();
         for p in [2u32, 3, 7, 97, 65_521] {
-            for b in 1..p.min(500) {
-                let inv = inverse_mod(b, p).unwrap();
+            for b in (1..p.min(500)).chain(p.saturating_sub(500).max(1)..p) {
+                let inv = inverse_mod(b, nz(p)).unwrap();
+                assert!(inv < p);
                 assert_eq!(u64::from(inv) * u64::from(b) % u64::from(p), 1);
             }
         }
-        assert_eq!(inverse_mod(0, 7), None);
-        assert_eq!(inverse_mod(2, 8), None);
+        assert_eq!(inverse_mod(0, nz(7)), None);
+        assert_eq!(inverse_mod(2, nz(8)), None);
+        assert_eq!(inverse_mod(3, nz(8)), Some(3));
     }
 
     #[test]
