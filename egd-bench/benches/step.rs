@@ -1,0 +1,107 @@
+//! Time of one training step, SGD vs EGD on the same batch and the same
+//! weights (a fixed snapshot: the He-initialised network, so the Jacobi sweep
+//! count is the same in every iteration), and its split: forward + backward
+//! (`batch_grad`), the W1 polar factor alone, and the whole step.
+//!
+//! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
+//! 512, output `p`, batch 512) and a microcontroller model (p = 23, hidden 64,
+//! batch 64). `cargo bench -p egd-bench --bench step`.
+
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot};
+use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
+use egd_core::polar::{PolarConfig, polar};
+use egd_core::rng::SplitMix64;
+use egd_core::svd::SvdWorkspace;
+use egd_core::{Matrix, Real};
+use egd_tasks::{Dataset, ModularTask, Op};
+use std::hint::black_box;
+use std::time::Duration;
+
+fn batch(p: u32, n: usize) -> Vec<([usize; 2], usize)> {
+    let task = ModularTask::new(p, Op::Add, 0.5, 0).expect("valid task");
+    (0..n)
+        .map(|i| {
+            let e = task.train_example(i).expect("in range");
+            (e.two_hot(), e.label() as usize)
+        })
+        .collect()
+}
+
+macro_rules! shape {
+    ($c:expr, $name:literal, $p:literal, $in:literal, $h:literal, $k:literal, $l:literal, $batch:literal) => {{
+        let data = batch($p, $batch);
+        let it = || data.iter().map(|(x, y)| (MultiHot(x), *y));
+        let mut net = Box::new(Mlp2::<f32, $in, $h, $p>::zeros(true, false));
+        net.init_he(&mut SplitMix64::new(1));
+        let mut grad = Box::new(net.zeros_like());
+        let mut scratch = Box::new(Mlp2Scratch::new());
+        let sgd_cfg = SgdConfig {
+            lr: 0.7,
+            weight_decay: 1e-4,
+            ..SgdConfig::default()
+        };
+        let sgd = Box::new(Optimizer::new(NoTransform, Sgd::new(sgd_cfg).unwrap()));
+        let egd = Box::new(Optimizer::new(
+            Egd::<f32, $k, $l>::new(EgdConfig::paper()),
+            Sgd::new(sgd_cfg).unwrap(),
+        ));
+
+        let mut g = $c.benchmark_group(concat!("step/", $name));
+        g.throughput(Throughput::Elements($batch));
+        let big = $h >= 512;
+        g.sample_size(if big { 10 } else { 30 });
+        g.warm_up_time(Duration::from_millis(500));
+        g.measurement_time(Duration::from_secs(if big { 5 } else { 2 }));
+        g.bench_function(BenchmarkId::new("batch_grad", $batch), |b| {
+            b.iter(|| {
+                net.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                    .unwrap()
+            })
+        });
+        // The W1 gradient with the L2 term, as EGD sees it.
+        net.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+            .unwrap();
+        let mut w1g = Box::new(Matrix::<f32, $h, $in>::zeros());
+        w1g.as_mut_slice().copy_from_slice(grad.l1.w.as_slice());
+        w1g.axpy(f32::from_f64(1e-4), &net.l1.w);
+        let mut out = Box::new(Matrix::<f32, $h, $in>::zeros());
+        let mut ws = Box::new(SvdWorkspace::<f32, $k, $l>::new());
+        let cfg = PolarConfig::paper();
+        g.bench_function(BenchmarkId::new("polar_w1", $batch), |b| {
+            b.iter(|| polar(black_box(&*w1g), &mut out, &mut ws, &cfg).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("sgd_step", $batch), |b| {
+            b.iter_batched_ref(
+                || (net.clone(), sgd.clone()),
+                |(n, o)| {
+                    n.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                        .unwrap();
+                    o.step(&mut **n, &mut *grad).unwrap()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        g.bench_function(BenchmarkId::new("egd_step", $batch), |b| {
+            b.iter_batched_ref(
+                || (net.clone(), egd.clone()),
+                |(n, o)| {
+                    n.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                        .unwrap();
+                    o.step(&mut **n, &mut *grad).unwrap()
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        g.finish();
+    }};
+}
+
+fn step_benches(c: &mut Criterion) {
+    shape!(c, "mcu_p23_h64", 23, 46, 64, 46, 64, 64);
+    shape!(c, "paper_p97", 97, 194, 512, 194, 512, 512);
+    shape!(c, "paper_p127", 127, 254, 512, 254, 512, 512);
+}
+
+criterion_group!(benches, step_benches);
+criterion_main!(benches);
