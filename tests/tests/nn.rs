@@ -240,7 +240,7 @@ fn two_hot_equals_dense_one_hot_bit_for_bit() {
     let a = net
         .batch_grad(
             &CrossEntropy,
-            idx.iter().map(|x| MultiHot(x)).zip(labels),
+            idx.iter().map(MultiHot).zip(labels),
             &mut gs,
             &mut s,
         )
@@ -322,7 +322,7 @@ fn bad_inputs_are_errors_not_panics() {
         bad_label,
         Err(EgdError::InvalidParameter { name: "label", .. })
     ));
-    let empty: [(MultiHot<'_>, usize); 0] = [];
+    let empty: [(MultiHot<[usize; 2]>, usize); 0] = [];
     assert!(matches!(
         net.batch_grad(&CrossEntropy, empty, &mut g, &mut s),
         Err(EgdError::InvalidParameter { name: "batch", .. })
@@ -509,4 +509,36 @@ proptest! {
         prop_assert_eq!(a, b);
         prop_assert!(Input::<f32, 14>::validate(&MultiHot(&x)).is_ok());
     }
+}
+
+#[test]
+fn trains_on_egd_tasks_modular_examples() {
+    use egd_core::optim::{Egd, EgdConfig, Optimizer, Sgd, SgdConfig};
+    use egd_tasks::{Dataset, ModularTask, Op};
+    const Q: usize = 7;
+    let task = ModularTask::new(Q as u32, Op::Add, 0.5, 1).unwrap();
+    let train = || {
+        task.train_examples()
+            .map(|ex| (MultiHot(ex.two_hot()), ex.label() as usize))
+    };
+    let mut net = Mlp2::<f32, { 2 * Q }, 64, Q>::zeros(true, false);
+    net.init_he(&mut SplitMix64::new(30));
+    let mut grad = net.zeros_like();
+    let mut s = Mlp2Scratch::new();
+    let mut opt = Optimizer::new(
+        Egd::<f32, 14, 64>::new(EgdConfig::paper()),
+        Sgd::new(SgdConfig {
+            lr: 0.3,
+            ..SgdConfig::paper()
+        })
+        .unwrap(),
+    );
+    for _ in 0..150 {
+        net.batch_grad(&CrossEntropy, train(), &mut grad, &mut s)
+            .unwrap();
+        opt.step(&mut net, &mut grad).unwrap();
+    }
+    let st = net.evaluate(&CrossEntropy, train(), &mut s).unwrap();
+    assert_eq!(st.samples, task.train_len());
+    assert_eq!(st.correct, st.samples, "train accuracy {}", st.accuracy());
 }

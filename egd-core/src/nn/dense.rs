@@ -70,16 +70,18 @@ impl<T: Real, const IN: usize, X: Input<T, IN> + ?Sized> Input<T, IN> for &X {
 /// A sparse multi-hot input: `x[i] = 1` for each listed index, `0` elsewhere
 /// (an index listed twice contributes `2`).
 ///
-/// The modular-arithmetic task's two-hot input `(a, p + b)` is
-/// `MultiHot(&[a, p + b])`. A layer reads and updates only these columns of its
-/// weight matrix, in list order (so results are deterministic).
+/// The index list `S` is anything that derefs to `[usize]`: a borrowed slice
+/// (`MultiHot(&[a, p + b])`) or an owned array (`MultiHot([a, p + b])`, handy
+/// when the indices come from a function such as `egd_tasks`' `two_hot()`).
+/// A layer reads and updates only these columns of its weight matrix, in
+/// list order (so results are deterministic).
 ///
 /// ```
 /// use egd_core::nn::{Input, MultiHot};
 /// use egd_core::Matrix;
 /// let w = Matrix::<f32, 2, 4>::from_rows([[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]);
 /// let mut out = [0.0; 2];
-/// let x = MultiHot(&[0, 3]);
+/// let x = MultiHot([0, 3]);
 /// Input::<f32, 4>::validate(&x)?;
 /// x.matvec(&w, &mut out);
 /// assert_eq!(out, [5.0, 13.0]);
@@ -87,12 +89,12 @@ impl<T: Real, const IN: usize, X: Input<T, IN> + ?Sized> Input<T, IN> for &X {
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MultiHot<'a>(pub &'a [usize]);
+pub struct MultiHot<S>(pub S);
 
-impl<T: Real, const IN: usize> Input<T, IN> for MultiHot<'_> {
+impl<T: Real, const IN: usize, S: AsRef<[usize]>> Input<T, IN> for MultiHot<S> {
     #[inline]
     fn validate(&self) -> Result<(), EgdError> {
-        if self.0.iter().all(|&i| i < IN) {
+        if self.0.as_ref().iter().all(|&i| i < IN) {
             Ok(())
         } else {
             Err(EgdError::InvalidParameter {
@@ -104,9 +106,10 @@ impl<T: Real, const IN: usize> Input<T, IN> for MultiHot<'_> {
 
     #[inline]
     fn matvec<const OUT: usize>(&self, w: &Matrix<T, OUT, IN>, out: &mut [T; OUT]) {
+        let idx = self.0.as_ref();
         for (o, row) in out.iter_mut().zip(w.rows()) {
             let mut acc = T::ZERO;
-            for &i in self.0 {
+            for &i in idx {
                 if let Some(&x) = row.get(i) {
                     acc += x;
                 }
@@ -117,9 +120,10 @@ impl<T: Real, const IN: usize> Input<T, IN> for MultiHot<'_> {
 
     #[inline]
     fn outer_acc<const OUT: usize>(&self, delta: &[T; OUT], gw: &mut Matrix<T, OUT, IN>) {
+        let idx = self.0.as_ref();
         for (&d, row) in delta.iter().zip(gw.rows_mut()) {
             if d != T::ZERO {
-                for &i in self.0 {
+                for &i in idx {
                     if let Some(x) = row.get_mut(i) {
                         *x += d;
                     }

@@ -62,6 +62,12 @@ impl<T: Real> EgdConfig<T> {
 /// time, because the layer selection is a runtime value). For the paper's
 /// model (`W1: 512 × 254`, `W2: 127 × 512`) that is `K = 254, L = 512`.
 ///
+/// With [`PolarConfig::warm_start`] the workspace also carries the previous
+/// rotation from step to step. That rotation is scratch, not checkpointed
+/// state: a run resumed from a checkpoint meets the same accuracy contract but
+/// is not bit-identical to an uninterrupted one (with warm start off, the
+/// default, it is).
+///
 /// # Memory
 ///
 /// [`Egd::BYTES`] is dominated by the workspace, [`Egd::WORKSPACE_BYTES`]

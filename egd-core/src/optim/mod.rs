@@ -298,3 +298,45 @@ pub(crate) fn read_tensors<T: Real, N: Params<T>>(p: &mut N, r: &mut Reader<'_>)
         r.scalars(p.tensor_mut(i));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powi_is_exact_for_small_powers() {
+        assert_eq!(powi(0.5f64, 0), 1.0);
+        assert_eq!(powi(0.5f64, 3), 0.125);
+        assert_eq!(powi(3.0f32, 5), 243.0);
+        assert_eq!(powi(0.9f64, u64::MAX), 0.0);
+    }
+
+    #[test]
+    fn layer_masks() {
+        assert!(Layers::All.contains(31) && Layers::All.contains(100));
+        assert!(!Layers::Mask(u32::MAX).contains(32));
+        assert!(Layers::Mask(0b10).contains(1) && !Layers::Mask(0b10).contains(0));
+    }
+
+    #[test]
+    fn optimizer_kind_nibbles() {
+        use crate::nn::{Empty, Mlp2};
+        type N = Mlp2<f32, 2, 2, 2>;
+        assert_eq!(
+            <Optimizer<NoTransform, Sgd<f32, Empty>> as State<f32>>::KIND,
+            0x01
+        );
+        assert_eq!(
+            <Optimizer<Grokfast<f32, N>, Sgd<f32, N>> as State<f32>>::KIND,
+            0x32
+        );
+        assert_eq!(
+            <Optimizer<Egd<f32, 2, 2>, AdamW<f32, N>> as State<f32>>::KIND,
+            0x13
+        );
+        assert_eq!(
+            <Optimizer<ColumnNorm<f32>, AdamW<f32, N>> as State<f32>>::SCALARS,
+            2 * 12
+        );
+    }
+}
