@@ -29,13 +29,17 @@ fn gaussian<T: Real, const R: usize, const C: usize>(seed: u64) -> Box<Matrix<T,
     m
 }
 
-fn nalgebra_polar_f64<const R: usize, const C: usize>(g: &Matrix<f64, R, C>) -> nalgebra::DMatrix<f64> {
+fn nalgebra_polar_f64<const R: usize, const C: usize>(
+    g: &Matrix<f64, R, C>,
+) -> nalgebra::DMatrix<f64> {
     let m = nalgebra::DMatrix::from_row_slice(R, C, g.as_slice());
     let svd = m.svd(true, true);
     svd.u.unwrap() * svd.v_t.unwrap()
 }
 
-fn nalgebra_polar_f32<const R: usize, const C: usize>(g: &Matrix<f32, R, C>) -> nalgebra::DMatrix<f32> {
+fn nalgebra_polar_f32<const R: usize, const C: usize>(
+    g: &Matrix<f32, R, C>,
+) -> nalgebra::DMatrix<f32> {
     let m = nalgebra::DMatrix::from_row_slice(R, C, g.as_slice());
     let svd = m.svd(true, true);
     svd.u.unwrap() * svd.v_t.unwrap()
@@ -60,7 +64,9 @@ macro_rules! shape {
         group.bench_function(BenchmarkId::new("egd_newton_schulz5", name), |b| {
             b.iter(|| polar(black_box(&*g), &mut out, &mut ws, &ns).unwrap())
         });
-        group.bench_function(BenchmarkId::new("nalgebra_svd_uvt", name), |b| b.iter(|| $na(black_box(&*g))));
+        group.bench_function(BenchmarkId::new("nalgebra_svd_uvt", name), |b| {
+            b.iter(|| $na(black_box(&*g)))
+        });
         group.finish();
     }};
 }
