@@ -1,0 +1,610 @@
+//! The `egd` command line: `grok`, `compare`, `sweep` and `list`.
+//!
+//! Exit status: 0 on success (a run that never grokks is a result, not an
+//! error), 1 if output files cannot be written, 2 for bad arguments (one
+//! line on stderr naming the argument), 3 for `grok --require-grok` when the
+//! run did not grok.
+
+use crate::config::{
+    DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, resolve, split_sizes,
+};
+use crate::output::{self, describe_optimizer, num, run_json, runs_json, write_file};
+use crate::pool;
+use crate::progress::Progress;
+use crate::report;
+use crate::shapes;
+use crate::stats::median_index;
+use crate::svg;
+use crate::train::{self, RunResult, Stop};
+use clap::{Args, Parser, Subcommand};
+use egd_tasks::{Preset, TaskSpec};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes a line to stdout, ignoring a closed pipe.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// Does EGD grok faster than SGD, in how many steps, at what cost per step?
+///
+/// Trains the paper's small MLPs on modular arithmetic and sparse parity
+/// (f32, single-threaded per run), and reports epochs and steps to grokking
+/// (first epoch with test accuracy > 0.95), time per step, and curves as CSV
+/// and SVG.
+#[derive(Debug, Parser)]
+#[command(name = "egd", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One training run with a live progress bar; writes its curve (CSV, SVG).
+    Grok(GrokArgs),
+    /// Optimizers × seeds on one task: a Markdown table of epochs to grok.
+    Compare(CompareArgs),
+    /// A learning-rate (and weight-decay) grid per optimizer over seeds; the
+    /// best setting per optimizer, so comparisons are against tuned baselines.
+    Sweep(SweepArgs),
+    /// The presets and the compiled network shapes.
+    List,
+}
+
+/// `egd grok`.
+#[derive(Debug, Args)]
+pub struct GrokArgs {
+    /// Task, model and hyperparameters.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value = "egd")]
+    pub optimizer: OptKind,
+    /// Seed of the split, the epoch shuffles and the initialisation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Exit with status 3 if the run does not grok (for CI smoke runs).
+    #[arg(long)]
+    pub require_grok: bool,
+}
+
+/// The seeds and parallelism of `compare` and `sweep`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Comma-separated optimizers.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sgd,egd")]
+    pub optimizers: Vec<OptKind>,
+    /// Number of seeds (0, 1, …, N−1).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Explicit comma-separated seeds (instead of `--seeds`).
+    #[arg(long, value_delimiter = ',', conflicts_with = "seeds")]
+    pub seed_list: Option<Vec<u64>>,
+    /// Runs in parallel (each run is single-threaded).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+}
+
+/// `egd compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Task, model and hyperparameters (`--lr`/`--wd` apply to every optimizer).
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Optimizers, seeds, parallelism.
+    #[command(flatten)]
+    pub seeds: SeedArgs,
+}
+
+/// `egd sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Task, model and hyperparameters.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Optimizers, seeds, parallelism.
+    #[command(flatten)]
+    pub seeds: SeedArgs,
+    /// Learning rates: `0.1,0.3,0.7` for every optimizer, or `OPT:0.001,0.003`
+    /// for one (repeat the flag). Optimizers without a grid use their default.
+    #[arg(long, value_name = "[OPT:]LIST")]
+    pub lrs: Vec<String>,
+    /// Weight decays, in the same form as `--lrs`.
+    #[arg(long, value_name = "[OPT:]LIST")]
+    pub wds: Vec<String>,
+}
+
+/// A value grid: a list for every optimizer and lists for single ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grid {
+    all: Option<Vec<f64>>,
+    per: Vec<(OptKind, Vec<f64>)>,
+}
+
+impl Grid {
+    /// Parses the occurrences of `--lrs`/`--wds` (`flag` names it in errors).
+    ///
+    /// # Errors
+    ///
+    /// A one-line [`UsageError`].
+    pub fn parse(items: &[String], flag: &str, min: f64, strict: bool) -> Result<Self, UsageError> {
+        let mut g = Self::default();
+        for item in items {
+            let (opt, list) = match item.split_once(':') {
+                Some((o, l)) => {
+                    let opt = OptKind::parse(o).ok_or_else(|| {
+                        UsageError(format!("{flag}: unknown optimizer '{o}' in '{item}'"))
+                    })?;
+                    (Some(opt), l)
+                }
+                None => (None, item.as_str()),
+            };
+            let mut values = Vec::new();
+            for v in list.split(',').map(str::trim) {
+                let x: f64 = v.parse().map_err(|_| {
+                    UsageError(format!("{flag}: '{v}' is not a number (in '{item}')"))
+                })?;
+                let ok = x.is_finite() && if strict { x > min } else { x >= min };
+                if !ok {
+                    let rel = if strict { ">" } else { ">=" };
+                    return Err(UsageError(format!(
+                        "{flag}: {x} must be finite and {rel} {min}"
+                    )));
+                }
+                if !values.contains(&x) {
+                    values.push(x);
+                }
+            }
+            match opt {
+                Some(o) => g.per.push((o, values)),
+                None => g.all = Some(values),
+            }
+        }
+        Ok(g)
+    }
+
+    /// The values for `opt` (`[None]`: use the optimizer's default).
+    #[must_use]
+    pub fn for_opt(&self, opt: OptKind) -> Vec<Option<f64>> {
+        let list = self
+            .per
+            .iter()
+            .rev()
+            .find(|(o, _)| *o == opt)
+            .map(|(_, l)| l)
+            .or(self.all.as_ref());
+        list.map_or_else(|| vec![None], |l| l.iter().copied().map(Some).collect())
+    }
+}
+
+/// Turns a clap error into one line (`error: …`), dropping usage and hints.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect();
+    parts.join(" ")
+}
+
+/// Runs the command line `args` (program name first) and returns the exit
+/// status.
+pub fn main_from<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            return match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    let _ = e.print();
+                    e.exit_code()
+                }
+                _ => {
+                    eprintln!("{}", one_line(&e));
+                    2
+                }
+            };
+        }
+    };
+    let res = match cli.command {
+        Command::Grok(a) => grok(&a),
+        Command::Compare(a) => compare(&a),
+        Command::Sweep(a) => sweep(&a),
+        Command::List => {
+            list();
+            Ok(0)
+        }
+    };
+    match res {
+        Ok(code) => code,
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
+            2
+        }
+        Err(Failure::Io(e)) => {
+            eprintln!("error: writing output: {e}");
+            1
+        }
+    }
+}
+
+/// Why a command failed.
+enum Failure {
+    Usage(UsageError),
+    Io(String),
+}
+
+impl From<UsageError> for Failure {
+    fn from(e: UsageError) -> Self {
+        Self::Usage(e)
+    }
+}
+
+/// The task and model of a configuration, for headers.
+fn describe_task(c: &RunConfig, n_train: usize, n_test: usize, spe: usize) -> String {
+    let task = match c.task {
+        TaskSpec::Modular(m) => format!(
+            "{} p={} train fraction {}",
+            c.task_name(),
+            m.p,
+            m.train_fraction
+        ),
+        TaskSpec::Parity(s) => format!("parity n={} k={}", s.n, s.k),
+    };
+    let preset = c.preset.map_or_else(String::new, |p| format!("{p}: "));
+    format!(
+        "{preset}{task}; {n_train} train / {n_test} test; MLP width {}; batch {} ({spe} steps/epoch, remainder dropped); cap {} epochs{}",
+        c.width,
+        c.batch,
+        c.epochs,
+        c.early_stop.map_or_else(String::new, |n| format!(
+            ", early stop after {n} epochs at test ≥ 0.99"
+        ))
+    )
+}
+
+fn epoch_text(e: Option<u32>, spe: usize) -> String {
+    e.map_or_else(
+        || "never".into(),
+        |e| format!("epoch {e} (step {})", u64::from(e) * spe as u64),
+    )
+}
+
+fn grok(a: &GrokArgs) -> Result<i32, Failure> {
+    let cfg = resolve(&a.run, a.optimizer, a.seed, None, None, None)?;
+    let (n_train, n_test) = split_sizes(&cfg.task, cfg.seed)?;
+    let spe = n_train / cfg.batch;
+    say!("egd grok: {}", describe_task(&cfg, n_train, n_test, spe));
+    let progress = Progress::new(a.run.quiet, 1);
+    let bar = progress.run_bar(&cfg);
+    let mut r = train::on_big_stack(|| train::run(&cfg, &mut |rec| bar.update(rec)));
+    bar.finish();
+    output::write_run(&mut r, &a.run.out).map_err(Failure::Io)?;
+    say!("optimizer: {}, seed {}", describe_optimizer(&r), cfg.seed);
+    say!(
+        "grokked (test accuracy > 0.95): {}; train ≥ 0.99: {}; test ≥ 0.99: {}",
+        epoch_text(r.grok_epoch(), spe),
+        epoch_text(r.fit_epoch(), spe),
+        epoch_text(r.epoch_99(), spe)
+    );
+    if let Some(l) = r.last() {
+        say!(
+            "final: train acc {} / test acc {}, loss {} / {}, after {} epochs ({})",
+            num(l.train_acc, 4),
+            num(l.test_acc, 4),
+            num(l.train_loss, 4),
+            num(l.test_loss, 4),
+            r.epochs_run(),
+            match &r.stop {
+                Stop::Cap => "epoch cap".to_string(),
+                Stop::EarlyStop => "early stop".to_string(),
+                Stop::Failed(e) => format!("failed: {e}"),
+            }
+        );
+    } else if let Stop::Failed(e) = &r.stop {
+        say!("failed before the first epoch completed: {e}");
+    }
+    say!(
+        "time: {} ms/step (median over epochs), {} s of training to grok, {} s wall in total",
+        r.ms_per_step().map_or_else(|| "–".into(), |m| num(m, 3)),
+        r.grok_train_s().map_or_else(|| "–".into(), |s| num(s, 2)),
+        num(r.wall_s, 2)
+    );
+    for p in [&r.csv, &r.svg].into_iter().flatten() {
+        say!("wrote {}", p.display());
+    }
+    if a.run.json {
+        say!("{}", run_json(&r));
+    }
+    Ok(if a.require_grok && r.grok_epoch().is_none() {
+        3
+    } else {
+        0
+    })
+}
+
+/// The seeds of `compare`/`sweep`, validated.
+fn seeds_of(s: &SeedArgs) -> Result<Vec<u64>, UsageError> {
+    let seeds: Vec<u64> = match &s.seed_list {
+        Some(l) => l.clone(),
+        None => (0..s.seeds).collect(),
+    };
+    if seeds.is_empty() {
+        return Err(UsageError("--seeds: need at least one seed".into()));
+    }
+    if s.jobs == 0 {
+        return Err(UsageError("--jobs: must be >= 1".into()));
+    }
+    if s.optimizers.is_empty() {
+        return Err(UsageError(
+            "--optimizers: need at least one optimizer".into(),
+        ));
+    }
+    Ok(seeds)
+}
+
+fn dedup(v: &[OptKind]) -> Vec<OptKind> {
+    let mut out = Vec::new();
+    for &o in v {
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    out
+}
+
+/// Writes every run's files; returns how many.
+fn write_runs(runs: &mut [RunResult], dir: &Path) -> Result<usize, Failure> {
+    for r in runs.iter_mut() {
+        output::write_run(r, dir).map_err(Failure::Io)?;
+    }
+    Ok(runs.len())
+}
+
+/// The median run (by epochs to grok) of each optimizer's runs in `groups`,
+/// labelled for an overlay plot.
+fn median_runs<'a>(groups: &[report::Group<'a>]) -> Vec<(String, &'a RunResult)> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let e: Vec<Option<f64>> = g
+                .runs
+                .iter()
+                .map(|r| r.grok_epoch().map(f64::from))
+                .collect();
+            let i = median_index(&e)?;
+            let r = g.runs[i];
+            let label = if g.runs.len() > 1 {
+                format!(
+                    "{} (seed {}, median run)",
+                    r.config.optimizer, r.config.seed
+                )
+            } else {
+                format!("{} (seed {})", r.config.optimizer, r.config.seed)
+            };
+            Some((label, r))
+        })
+        .collect()
+}
+
+fn compare(a: &CompareArgs) -> Result<i32, Failure> {
+    let seeds = seeds_of(&a.seeds)?;
+    let opts = dedup(&a.seeds.optimizers);
+    let mut cfgs = Vec::new();
+    for &o in &opts {
+        for &s in &seeds {
+            cfgs.push(resolve(&a.run, o, s, None, None, Some(DEFAULT_EARLY_STOP))?);
+        }
+    }
+    let first = &cfgs[0];
+    let (n_train, n_test) = split_sizes(&first.task, first.seed)?;
+    say!(
+        "egd compare: {}",
+        describe_task(first, n_train, n_test, n_train / first.batch)
+    );
+    say!(
+        "{} optimizers × {} seeds = {} runs, {} in parallel",
+        opts.len(),
+        seeds.len(),
+        cfgs.len(),
+        a.seeds.jobs.min(cfgs.len())
+    );
+    let progress = Progress::new(a.run.quiet, cfgs.len());
+    let mut runs = pool::run_all(&cfgs, a.seeds.jobs, &progress);
+    let written = write_runs(&mut runs, &a.run.out)?;
+    let table = report::compare_table(&runs, a.seeds.jobs.min(cfgs.len()));
+    let names: Vec<&str> = opts.iter().map(|o| o.name()).collect();
+    let stem = format!(
+        "compare_{}_{}_{}seeds",
+        first.task_label(),
+        names.join("-"),
+        seeds.len()
+    );
+    let groups = report::group(&runs, false);
+    let overlay = svg::overlay_plot(
+        &format!("{}: {}", first.task_label(), names.join(" vs ")),
+        &format!(
+            "test accuracy solid, train dashed; {} seeds each, median run shown; batch {}, width {}",
+            seeds.len(),
+            first.batch,
+            first.width
+        ),
+        &median_runs(&groups),
+    );
+    let svg_path = a.run.out.join(format!("{stem}.svg"));
+    write_file(&svg_path, &overlay).map_err(Failure::Io)?;
+    let md_path = a.run.out.join(format!("{stem}.md"));
+    write_file(&md_path, &table).map_err(Failure::Io)?;
+    say!();
+    say!("{table}");
+    say!("wrote {} (overlay plot)", svg_path.display());
+    say!("wrote {} (this table)", md_path.display());
+    say!(
+        "wrote {written} per-run CSV curves and SVG plots to {}",
+        a.run.out.display()
+    );
+    if a.run.json {
+        say!("{}", runs_json(&runs));
+    }
+    Ok(0)
+}
+
+fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
+    let seeds = seeds_of(&a.seeds)?;
+    let opts = dedup(&a.seeds.optimizers);
+    let lrs = Grid::parse(&a.lrs, "--lrs", 0.0, true)?;
+    let wds = Grid::parse(&a.wds, "--wds", 0.0, false)?;
+    let mut cfgs = Vec::new();
+    for &o in &opts {
+        for lr in lrs.for_opt(o) {
+            for wd in wds.for_opt(o) {
+                for &s in &seeds {
+                    cfgs.push(resolve(&a.run, o, s, lr, wd, Some(DEFAULT_EARLY_STOP))?);
+                }
+            }
+        }
+    }
+    let first = &cfgs[0];
+    let (n_train, n_test) = split_sizes(&first.task, first.seed)?;
+    say!(
+        "egd sweep: {}",
+        describe_task(first, n_train, n_test, n_train / first.batch)
+    );
+    say!(
+        "{} settings × {} seeds = {} runs, {} in parallel",
+        cfgs.len() / seeds.len(),
+        seeds.len(),
+        cfgs.len(),
+        a.seeds.jobs.min(cfgs.len())
+    );
+    let progress = Progress::new(a.run.quiet, cfgs.len());
+    let mut runs = pool::run_all(&cfgs, a.seeds.jobs, &progress);
+    let written = write_runs(&mut runs, &a.run.out)?;
+    let tables = report::sweep_tables(&runs, a.seeds.jobs.min(cfgs.len()));
+    let names: Vec<&str> = opts.iter().map(|o| o.name()).collect();
+    let stem = format!(
+        "sweep_{}_{}_{}seeds",
+        first.task_label(),
+        names.join("-"),
+        seeds.len()
+    );
+    let groups = report::group(&runs, true);
+    let best: Vec<report::Group<'_>> = report::best_per_optimizer(&groups)
+        .into_iter()
+        .cloned()
+        .collect();
+    let labelled: Vec<(String, &RunResult)> = median_runs(&best)
+        .into_iter()
+        .map(|(l, r)| (format!("{l}, lr {}", r.config.lr), r))
+        .collect();
+    let overlay = svg::overlay_plot(
+        &format!("{}: best setting per optimizer", first.task_label()),
+        "test accuracy solid, train dashed; median run of the best (lr, wd) per optimizer",
+        &labelled,
+    );
+    let svg_path = a.run.out.join(format!("{stem}_best.svg"));
+    write_file(&svg_path, &overlay).map_err(Failure::Io)?;
+    let md_path = a.run.out.join(format!("{stem}.md"));
+    write_file(&md_path, &tables).map_err(Failure::Io)?;
+    say!();
+    say!("{tables}");
+    say!(
+        "wrote {} (overlay of the best settings)",
+        svg_path.display()
+    );
+    say!("wrote {} (these tables)", md_path.display());
+    say!(
+        "wrote {written} per-run CSV curves and SVG plots to {}",
+        a.run.out.display()
+    );
+    if a.run.json {
+        say!("{}", runs_json(&runs));
+    }
+    Ok(0)
+}
+
+fn list() {
+    say!("presets (egd grok --preset NAME):");
+    say!(
+        "| name | task | width | lr | wd | batch | epochs cap | paper epochs to >95 % (SGD / EGD) |"
+    );
+    say!("|---|---|---|---|---|---|---|---|");
+    for p in Preset::ALL {
+        let task = match p.task {
+            TaskSpec::Modular(m) => format!(
+                "{} p={} frac {}",
+                crate::config::task_name(&p.task),
+                m.p,
+                m.train_fraction
+            ),
+            TaskSpec::Parity(s) => format!(
+                "parity n={} k={} ({} / {})",
+                s.n, s.k, s.train_len, s.test_len
+            ),
+        };
+        let paper = p
+            .paper_epochs
+            .map_or_else(|| "–".into(), |e| format!("{} / {}", e.vanilla, e.egd));
+        say!(
+            "| {} | {task} | {} | {} | {} | {} | {} | {paper} |",
+            p.name,
+            p.hidden,
+            p.lr,
+            p.weight_decay,
+            p.batch_size,
+            p.epochs_cap
+        );
+    }
+    say!();
+    say!("compiled shapes: {}", shapes::list());
+    say!("optimizers: {}", OptKind::ALL.map(OptKind::name).join(", "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grids() {
+        let g = Grid::parse(
+            &["0.1,0.3".into(), "adamw:0.001".into()],
+            "--lrs",
+            0.0,
+            true,
+        )
+        .unwrap();
+        assert_eq!(g.for_opt(OptKind::Sgd), vec![Some(0.1), Some(0.3)]);
+        assert_eq!(g.for_opt(OptKind::AdamW), vec![Some(0.001)]);
+        assert_eq!(Grid::default().for_opt(OptKind::Egd), vec![None]);
+        assert!(Grid::parse(&["0,1".into()], "--lrs", 0.0, true).is_err());
+        assert!(Grid::parse(&["foo:1".into()], "--lrs", 0.0, true).is_err());
+        assert!(Grid::parse(&["x".into()], "--lrs", 0.0, true).is_err());
+        assert!(Grid::parse(&["0".into()], "--wds", 0.0, false).is_ok());
+    }
+
+    #[test]
+    fn clap_errors_fit_on_one_line() {
+        let e = Cli::try_parse_from(["egd", "grok", "--task", "nope"]).unwrap_err();
+        let line = one_line(&e);
+        assert!(
+            line.starts_with("error:") && line.contains("--task"),
+            "{line}"
+        );
+        assert!(!line.contains('\n'));
+    }
+}
