@@ -150,12 +150,35 @@ proptest! {
         prop_assert!(rel_err(&polar_of(&qa, &PolarConfig::default()), &qp) <= 1e-9);
     }
 
-    /// polar(Gᵀ) = polar(G)ᵀ, bit for bit on non-square input.
+    /// polar(Gᵀ) = polar(G)ᵀ: bit for bit on non-square input when both
+    /// orientations take the same path (no QR preconditioning, or
+    /// Newton–Schulz), to the accuracy contract with preconditioning.
     #[test]
     fn polar_transpose(a in matrix::<3, 7>()) {
-        for cfg in [PolarConfig::default(), PolarConfig::paper(), PolarConfig::newton_schulz()] {
+        let plain = PolarConfig { precondition: false, ..PolarConfig::default() };
+        for cfg in [plain, PolarConfig { precondition: false, ..PolarConfig::paper() }, PolarConfig::newton_schulz()] {
             let q = polar_of(&a, &cfg);
             prop_assert_eq!(polar_of(&transpose(&a), &cfg), transpose(&q));
+        }
+        for cfg in [PolarConfig::default(), PolarConfig::paper()] {
+            let q = polar_of(&a, &cfg);
+            let qt = polar_of(&transpose(&a), &cfg);
+            let s = svd_of::<f64, 3, 7, 3>(&a).1;
+            let kappa = s[0] / s[2].max(f64::MIN_POSITIVE);
+            prop_assert!(rel_err(&qt, &transpose(&q)) <= tol::POLAR_F64.max(100.0 * f64::EPSILON * kappa));
+        }
+    }
+
+    /// QR preconditioning changes the arithmetic, not the answer.
+    #[test]
+    fn preconditioning_agrees(a1 in angles(), a2 in angles(), s in prop::collection::vec(0.01f64..100.0, 3)) {
+        let (a, p) = build::<8, 3, 3>(&a1, &a2, &s);
+        let kappa = s.iter().cloned().fold(0.0, f64::max) / s.iter().cloned().fold(f64::MAX, f64::min);
+        let bound = tol::POLAR_F64.max(100.0 * f64::EPSILON * kappa);
+        for pre in [false, true] {
+            let cfg = PolarConfig { precondition: pre, ..PolarConfig::default() };
+            prop_assert!(rel_err(&polar_of(&a, &cfg), &p) <= bound);
+            prop_assert!(rel_err(&polar_of(&transpose(&a), &cfg), &transpose(&p)) <= bound);
         }
     }
 
