@@ -8,7 +8,7 @@
 //! batch 64). `cargo bench -p egd-bench --bench step`.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot};
+use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
 use egd_core::polar::{PolarConfig, polar};
 use egd_core::rng::SplitMix64;
@@ -56,6 +56,13 @@ macro_rules! shape {
         g.bench_function(BenchmarkId::new("batch_grad", $batch), |b| {
             b.iter(|| {
                 net.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                    .unwrap()
+            })
+        });
+        let mut block = Box::new(Mlp2BlockScratch::<f32, $h, $p, 8>::new());
+        g.bench_function(BenchmarkId::new("batch_grad_blocked8", $batch), |b| {
+            b.iter(|| {
+                net.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
                     .unwrap()
             })
         });

@@ -4,6 +4,7 @@ use super::dense::{Dense, Input, relu, relu_backward};
 use super::loss::Loss;
 use super::params::{Kind, Params, TensorInfo, WeightVisitor};
 use crate::error::EgdError;
+use crate::matrix::{axpy, dot};
 use crate::rng::Init;
 use crate::scalar::Real;
 use rand_core::Rng;
@@ -67,6 +68,54 @@ impl<T: Real, const HIDDEN: usize, const OUT: usize> Mlp2Scratch<T, HIDDEN, OUT>
 }
 
 impl<T: Real, const HIDDEN: usize, const OUT: usize> Default for Mlp2Scratch<T, HIDDEN, OUT> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Activation scratch for [`Mlp2::batch_grad_blocked`] and
+/// [`Mlp2::evaluate_blocked`]: the activations of `B` samples at a time.
+///
+/// Processing `B` samples per pass over the output layer reads each row of
+/// `W2` (and reads/writes each row of its gradient) once per block instead of
+/// once per sample, which cuts memory traffic by `B` on desktop caches. The
+/// result is bit-identical to the per-sample [`Mlp2::batch_grad`]: every
+/// element sees the same additions in the same order. `B = 8` suits desktop
+/// CPUs; microcontrollers keep `B = 1` or use [`Mlp2Scratch`].
+///
+/// # Memory
+///
+/// [`Mlp2BlockScratch::BYTES`] `= B·(2·HIDDEN + 2·OUT)·size_of::<T>()`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mlp2BlockScratch<T, const HIDDEN: usize, const OUT: usize, const B: usize> {
+    hidden: [[T; HIDDEN]; B],
+    out: [[T; OUT]; B],
+    d_out: [[T; OUT]; B],
+    d_hidden: [[T; HIDDEN]; B],
+}
+
+impl<T: Real, const HIDDEN: usize, const OUT: usize, const B: usize>
+    Mlp2BlockScratch<T, HIDDEN, OUT, B>
+{
+    /// Size in bytes.
+    pub const BYTES: usize = size_of::<Self>();
+
+    /// Zeroed scratch.
+    #[must_use]
+    pub const fn new() -> Self {
+        const { assert!(B > 0, "block size must be positive") };
+        Self {
+            hidden: [[T::ZERO; HIDDEN]; B],
+            out: [[T::ZERO; OUT]; B],
+            d_out: [[T::ZERO; OUT]; B],
+            d_hidden: [[T::ZERO; HIDDEN]; B],
+        }
+    }
+}
+
+impl<T: Real, const HIDDEN: usize, const OUT: usize, const B: usize> Default
+    for Mlp2BlockScratch<T, HIDDEN, OUT, B>
+{
     fn default() -> Self {
         Self::new()
     }
@@ -342,6 +391,191 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     }
 
     batch_methods!(Mlp2Scratch<T, HIDDEN, OUT>);
+
+    /// Layer 1 and `ReLU` for one sample into `h`, then nothing else.
+    fn hidden_into<X: Input<T, IN> + ?Sized>(
+        &self,
+        x: &X,
+        h: &mut [T; HIDDEN],
+    ) -> Result<(), EgdError> {
+        self.l1.forward(x, h)?;
+        relu(h);
+        Ok(())
+    }
+
+    /// Output layer for the first `n` hidden vectors of a block: each row of
+    /// `W2` is read once per block.
+    fn out_block<const B: usize>(&self, h: &[[T; HIDDEN]; B], out: &mut [[T; OUT]; B], n: usize) {
+        for (o, row) in self.l2.w.rows().iter().enumerate() {
+            let b = if self.l2.bias { self.l2.b[o] } else { T::ZERO };
+            for (hs, os) in h[..n].iter().zip(out[..n].iter_mut()) {
+                let v = dot(row, hs);
+                os[o] = if self.l2.bias { v + b } else { v };
+            }
+        }
+    }
+
+    /// [`Self::batch_grad`], `B` samples at a time (bit-identical result,
+    /// several times faster for large layers; see [`Mlp2BlockScratch`]).
+    ///
+    /// ```
+    /// use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
+    /// use egd_core::rng::SplitMix64;
+    /// let mut net = Mlp2::<f32, 6, 8, 3>::zeros(true, false);
+    /// net.init_he(&mut SplitMix64::new(1));
+    /// let (mut g1, mut g2) = (net.zeros_like(), net.zeros_like());
+    /// let batch = [(MultiHot(&[0, 3]), 0), (MultiHot(&[1, 4]), 2), (MultiHot(&[2, 5]), 1)];
+    /// let a = net.batch_grad(&CrossEntropy, batch, &mut g1, &mut Mlp2Scratch::new())?;
+    /// let b = net.batch_grad_blocked(&CrossEntropy, batch, &mut g2, &mut Mlp2BlockScratch::<f32, 8, 3, 2>::new())?;
+    /// assert_eq!((a, g1), (b, g2));
+    /// # Ok::<(), egd_core::EgdError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::batch_grad`].
+    pub fn batch_grad_blocked<X, L, I, const B: usize>(
+        &self,
+        loss: &L,
+        batch: I,
+        grad: &mut Self,
+        s: &mut Mlp2BlockScratch<T, HIDDEN, OUT, B>,
+    ) -> Result<BatchStats<T>, EgdError>
+    where
+        X: Input<T, IN>,
+        L: Loss<T, OUT>,
+        I: IntoIterator<Item = (X, L::Target)>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let mut iter = batch.into_iter();
+        let total = iter.len();
+        if total == 0 {
+            return Err(EMPTY_BATCH);
+        }
+        grad.fill_zero();
+        grad.set_biases_like(self);
+        let scale = T::ONE / T::from_usize(total);
+        let mut sum = T::ZERO;
+        let mut stats = BatchStats {
+            loss: T::ZERO,
+            correct: 0,
+            samples: 0,
+        };
+        let mut items: [Option<(X, L::Target)>; B] = core::array::from_fn(|_| None);
+        loop {
+            let mut n = 0;
+            while n < B {
+                let Some((x, t)) = iter.next() else { break };
+                self.hidden_into(&x, &mut s.hidden[n])?;
+                items[n] = Some((x, t));
+                n += 1;
+            }
+            if n == 0 {
+                break;
+            }
+            self.out_block(&s.hidden, &mut s.out, n);
+            for ((item, os), ds) in items[..n].iter().zip(&s.out).zip(s.d_out.iter_mut()) {
+                if let Some((_, t)) = item {
+                    sum += loss.loss_grad(os, *t, scale, ds)?;
+                    stats.correct += usize::from(loss.correct(os, *t));
+                    stats.samples += 1;
+                }
+            }
+            // dW2 (+ db2) and d_hidden = W2ᵀ δ: one pass over the rows of W2.
+            for dh in &mut s.d_hidden[..n] {
+                dh.fill(T::ZERO);
+            }
+            let (w2, g2) = (&self.l2.w, &mut grad.l2.w);
+            for (o, (row, grow)) in w2.rows().iter().zip(g2.rows_mut().iter_mut()).enumerate() {
+                for ((ds, hs), dh) in s.d_out[..n]
+                    .iter()
+                    .zip(&s.hidden)
+                    .zip(s.d_hidden.iter_mut())
+                {
+                    let d = ds[o];
+                    if d != T::ZERO {
+                        axpy(d, hs, grow);
+                        axpy(d, row, dh);
+                    }
+                }
+            }
+            if self.l2.bias {
+                for ds in &s.d_out[..n] {
+                    for (gb, &d) in grad.l2.b.iter_mut().zip(ds) {
+                        *gb += d;
+                    }
+                }
+            }
+            for ((item, hs), dh) in items[..n]
+                .iter_mut()
+                .zip(&s.hidden)
+                .zip(s.d_hidden.iter_mut())
+            {
+                relu_backward(hs, dh);
+                if let Some((x, _)) = item.take() {
+                    self.l1.accumulate_grad(&x, dh, &mut grad.l1);
+                }
+            }
+        }
+        stats.loss = sum / T::from_usize(stats.samples.max(1));
+        if stats.loss.is_finite() {
+            Ok(stats)
+        } else {
+            Err(EgdError::NonFinite)
+        }
+    }
+
+    /// [`Self::evaluate`], `B` samples at a time (bit-identical result).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::evaluate`].
+    pub fn evaluate_blocked<X, L, I, const B: usize>(
+        &self,
+        loss: &L,
+        data: I,
+        s: &mut Mlp2BlockScratch<T, HIDDEN, OUT, B>,
+    ) -> Result<BatchStats<T>, EgdError>
+    where
+        X: Input<T, IN>,
+        L: Loss<T, OUT>,
+        I: IntoIterator<Item = (X, L::Target)>,
+    {
+        let mut iter = data.into_iter();
+        let mut sum = T::ZERO;
+        let mut stats = BatchStats {
+            loss: T::ZERO,
+            correct: 0,
+            samples: 0,
+        };
+        let mut targets: [Option<L::Target>; B] = [None; B];
+        loop {
+            let mut n = 0;
+            while n < B {
+                let Some((x, t)) = iter.next() else { break };
+                self.hidden_into(&x, &mut s.hidden[n])?;
+                targets[n] = Some(t);
+                n += 1;
+            }
+            if n == 0 {
+                break;
+            }
+            self.out_block(&s.hidden, &mut s.out, n);
+            for (t, os) in targets[..n].iter().zip(&s.out) {
+                if let Some(t) = *t {
+                    sum += loss.loss(os, t)?;
+                    stats.correct += usize::from(loss.correct(os, t));
+                    stats.samples += 1;
+                }
+            }
+        }
+        stats.loss = sum / T::from_usize(stats.samples.max(1));
+        if stats.loss.is_finite() {
+            Ok(stats)
+        } else {
+            Err(EgdError::NonFinite)
+        }
+    }
 }
 
 impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize>

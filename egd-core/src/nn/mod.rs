@@ -74,7 +74,7 @@ mod params;
 
 pub use dense::{Dense, Input, MultiHot, relu, relu_backward};
 pub use loss::{CrossEntropy, Loss, Mse, argmax, sign_matches};
-pub use mlp::{BatchStats, Mlp2, Mlp2Scratch, Mlp3, Mlp3Scratch};
+pub use mlp::{BatchStats, Mlp2, Mlp2BlockScratch, Mlp2Scratch, Mlp3, Mlp3Scratch};
 pub use params::{Empty, Kind, Params, TensorInfo, WeightVisitor};
 
 #[cfg(test)]
