@@ -1,0 +1,215 @@
+//! Trains a modular-arithmetic MLP with EGD on a Cortex-M4F (or, without an
+//! FPU, a Cortex-M3) under QEMU, then SGD from the same weights for as many
+//! steps, and reports what it cost: see `README.md`.
+//!
+//! Every buffer is static or on the stack; nothing allocates. Exit status 0
+//! means EGD grokked (test accuracy > 0.95) within the epoch budget; a miss,
+//! an error, a panic or a HardFault exits non-zero.
+#![no_std]
+#![no_main]
+
+mod config;
+mod hw;
+mod train;
+
+use config::{
+    BATCH, EPOCHS, EVAL_EVERY, HIDDEN, INIT_SEED, LR, Net, P, TASK_SEED, TRAIN_FRACTION,
+    WEIGHT_DECAY,
+};
+use core::mem::MaybeUninit;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use egd_core::nn::Mlp2Scratch;
+use egd_core::optim::{NoTransform, Optimizer, Sgd, SgdConfig};
+use egd_core::rng::SplitMix64;
+use egd_tasks::{Dataset, ModularTask, Op};
+use panic_semihosting as _; // a panic prints its message and exits QEMU with status 1
+use train::{Cost, Eval, Schedule, TrainError};
+
+/// Everything that lives for the whole run, in `.bss` (zeroed by the reset
+/// handler, initialised in place below): counted by `size` as static RAM.
+struct State {
+    net: Net,
+    grad: Net,
+    scratch: Mlp2Scratch<f32, HIDDEN, P>,
+    egd: config::EgdOptimizer,
+}
+
+static mut STATE: MaybeUninit<State> = MaybeUninit::uninit();
+
+fn sgd() -> Result<Sgd<f32>, TrainError> {
+    Ok(Sgd::new(SgdConfig {
+        lr: LR,
+        weight_decay: WEIGHT_DECAY,
+        ..SgdConfig::default()
+    })?)
+}
+
+fn print_eval(tag: &str, e: &Eval) {
+    hprintln!(
+        "{} epoch={} step={} loss={:.4} train_acc={:.4} test_acc={:.4}",
+        tag,
+        e.epoch,
+        e.steps,
+        e.loss,
+        e.train_acc,
+        e.test_acc
+    );
+}
+
+/// Instructions per step (rounded), from timer ticks under `-icount shift=7`.
+fn per_step(ticks: u64, steps: u32) -> u64 {
+    hw::insns(ticks) / u64::from(steps.max(1))
+}
+
+/// The whole experiment; `Ok(true)` if EGD grokked (feature `smoke`: if the
+/// short run completed).
+fn run() -> Result<bool, TrainError> {
+    let task = ModularTask::new(P as u32, Op::Add, TRAIN_FRACTION, TASK_SEED)?;
+    // SAFETY: `run` is called once, from `main`, with interrupts unused: this
+    // is the only reference to STATE. Each field is written before it is read.
+    let s: &mut State = unsafe {
+        let p = (&raw mut STATE).cast::<State>();
+        (&raw mut (*p).net).write(config::NET_ZEROS);
+        (&raw mut (*p).grad).write(config::NET_ZEROS);
+        (&raw mut (*p).scratch).write(Mlp2Scratch::new());
+        (&raw mut (*p).egd.transform).write(config::EGD);
+        (&raw mut (*p).egd.base).write(sgd()?);
+        &mut *p
+    };
+    hprintln!(
+        "egd-firmware target={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={}",
+        env!("FW_TARGET"),
+        P,
+        HIDDEN,
+        task.train_len(),
+        task.test_len(),
+        BATCH,
+        LR,
+        WEIGHT_DECAY,
+        EPOCHS
+    );
+
+    // --- EGD (first layer whitened, plain SGD base), until grokking ---------
+    s.net.init_he(&mut SplitMix64::new(INIT_SEED));
+    let init_fp = train::fingerprint(&s.net);
+    let mut egd_cost = Cost::default();
+    let sched = Schedule {
+        batch: BATCH,
+        epochs: EPOCHS,
+        eval_every: EVAL_EVERY,
+        stop_at_grok: true,
+    };
+    let egd = train::train(
+        &mut s.net,
+        &mut s.grad,
+        &mut s.scratch,
+        &mut s.egd,
+        &task,
+        &sched,
+        &mut hw::Timer,
+        &mut egd_cost,
+        |e| print_eval("egd", e),
+    )?;
+
+    // --- SGD from the same initial weights, for the same number of steps ---
+    s.net.init_he(&mut SplitMix64::new(INIT_SEED));
+    let same_init = train::fingerprint(&s.net) == init_fp;
+    let mut sgd_opt = Optimizer::new(NoTransform, sgd()?);
+    let mut sgd_cost = Cost::default();
+    let sgd_sched = Schedule {
+        epochs: egd.last.epoch,
+        stop_at_grok: false,
+        ..sched
+    };
+    let sgd = train::train(
+        &mut s.net,
+        &mut s.grad,
+        &mut s.scratch,
+        &mut sgd_opt,
+        &task,
+        &sgd_sched,
+        &mut hw::Timer,
+        &mut sgd_cost,
+        |e| print_eval("sgd", e),
+    )?;
+
+    // --- cost ----------------------------------------------------------------
+    let grad_per_step = per_step(egd_cost.grad_ticks, egd_cost.steps);
+    let egd_opt_per_step = per_step(egd_cost.opt_ticks, egd_cost.steps);
+    let sgd_grad_per_step = per_step(sgd_cost.grad_ticks, sgd_cost.steps);
+    let sgd_opt_per_step = per_step(sgd_cost.opt_ticks, sgd_cost.steps);
+    let egd_step = grad_per_step + egd_opt_per_step;
+    let sgd_step = sgd_grad_per_step + sgd_opt_per_step;
+    // The transform is the only difference between the two optimizer steps
+    // (same SGD update on the same shapes): that difference is the polar/SVD.
+    let polar = egd_opt_per_step.saturating_sub(sgd_opt_per_step);
+    let svd_share = polar as f32 / egd_step.max(1) as f32;
+    let sweeps = egd_cost.sweeps as f32 / egd_cost.polar_steps.max(1) as f32;
+    let stack = hw::stack_high_water();
+    let stack_limit = hw::stack_size();
+    let static_ram = hw::static_ram();
+
+    let grokked = egd.grok_epoch.is_some();
+    let stack_ok = stack + 256 <= stack_limit;
+    if !same_init {
+        hprintln!("FAIL: SGD did not start from the EGD run's initial weights");
+    }
+    if !stack_ok {
+        hprintln!(
+            "FAIL: stack high-water {} B within 256 B of the {} B stack",
+            stack,
+            stack_limit
+        );
+    }
+    // The smoke budget (3 epochs) only shows that training runs and what it costs.
+    let smoke = cfg!(feature = "smoke");
+    if !grokked && !smoke {
+        hprintln!("FAIL: EGD did not grok within {} epochs", EPOCHS);
+    }
+    hprintln!(
+        "RESULT target={} mode={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={} \
+egd_grok_epoch={} egd_steps={} egd_test_acc={:.4} sgd_test_acc_at_same_steps={:.4} sgd_train_acc_at_same_steps={:.4} \
+insn_per_egd_step={} insn_per_sgd_step={} insn_grad_per_step={} insn_polar_per_step={} svd_share={:.3} sweeps_per_step={:.2} \
+stack_bytes={} stack_limit_bytes={} static_ram_bytes={} init_fingerprint={:08x}",
+        env!("FW_TARGET"),
+        if smoke { "smoke" } else { "full" },
+        P,
+        HIDDEN,
+        task.train_len(),
+        task.test_len(),
+        BATCH,
+        LR,
+        WEIGHT_DECAY,
+        EPOCHS,
+        config::Maybe(egd.grok_epoch),
+        egd_cost.steps,
+        egd.last.test_acc,
+        sgd.last.test_acc,
+        sgd.last.train_acc,
+        egd_step,
+        sgd_step,
+        grad_per_step,
+        polar,
+        svd_share,
+        sweeps,
+        stack,
+        stack_limit,
+        static_ram,
+        init_fp
+    );
+    Ok((grokked || smoke) && same_init && stack_ok)
+}
+
+#[entry]
+fn main() -> ! {
+    hw::timer_start();
+    let ok = match run() {
+        Ok(ok) => ok,
+        Err(e) => {
+            hprintln!("FAIL: {:?}", e);
+            false
+        }
+    };
+    hw::exit(ok)
+}
