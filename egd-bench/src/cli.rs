@@ -389,14 +389,7 @@ fn median_runs<'a>(groups: &[report::Group<'a>]) -> Vec<(String, &'a RunResult)>
                 .collect();
             let i = median_index(&e)?;
             let r = g.runs[i];
-            let label = if g.runs.len() > 1 {
-                format!(
-                    "{} (seed {}, median run)",
-                    r.config.optimizer, r.config.seed
-                )
-            } else {
-                format!("{} (seed {})", r.config.optimizer, r.config.seed)
-            };
+            let label = format!("{} (seed {})", r.config.optimizer, r.config.seed);
             Some((label, r))
         })
         .collect()
@@ -439,7 +432,7 @@ fn compare(a: &CompareArgs) -> Result<i32, Failure> {
     let overlay = svg::overlay_plot(
         &format!("{}: {}", first.task_label(), names.join(" vs ")),
         &format!(
-            "test accuracy solid, train dashed; {} seeds each, median run shown; batch {}, width {}",
+            "test accuracy solid, train dashed; median run (by epochs to grok) of {} seeds each; batch {}, width {}",
             seeds.len(),
             first.batch,
             first.width
@@ -510,7 +503,7 @@ fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
         .collect();
     let labelled: Vec<(String, &RunResult)> = median_runs(&best)
         .into_iter()
-        .map(|(l, r)| (format!("{l}, lr {}", r.config.lr), r))
+        .map(|(l, r)| (format!("{l} lr {}", r.config.lr), r))
         .collect();
     let overlay = svg::overlay_plot(
         &format!("{}: best setting per optimizer", first.task_label()),

@@ -265,6 +265,10 @@ pub struct RunArgs {
     /// code's soft cutoff), `relative:TAU` (Moore–Penrose below `τ·σ_max`), `auto`.
     #[arg(long, value_parser = parse_cutoff, default_value = "clamp:1e-6")]
     pub cutoff: Cutoff<f64>,
+    /// EGD: start each Jacobi SVD from the previous step's rotation (same
+    /// accuracy contract, usually fewer sweeps; off by default, like the core).
+    #[arg(long)]
+    pub warm_start: bool,
     /// Switch EGD off for good (plain SGD) once test accuracy exceeds this.
     #[arg(long, value_name = "ACC")]
     pub switch_off: Option<f64>,
@@ -308,6 +312,7 @@ impl Default for RunArgs {
             epochs: None,
             egd_layers: LayerPolicy::First,
             cutoff: Cutoff::Clamp(1e-6),
+            warm_start: false,
             switch_off: None,
             early_stop: None,
             grokfast_alpha: 0.98,
@@ -348,6 +353,8 @@ pub struct RunConfig {
     pub layers: LayerPolicy,
     /// EGD cutoff (Jacobi only).
     pub cutoff: Cutoff<f64>,
+    /// EGD: warm-started Jacobi SVD.
+    pub warm_start: bool,
     /// EGD switch-off threshold on test accuracy.
     pub switch_off: Option<f64>,
     /// Early-stop window (epochs with test accuracy ≥ 0.99), if on.
@@ -403,6 +410,12 @@ impl RunConfig {
         if self.optimizer == OptKind::Egd && self.cutoff != Cutoff::Clamp(1e-6) {
             s.push('_');
             s.push_str(&cutoff_name(self.cutoff).replace(':', ""));
+        }
+        if self.optimizer == OptKind::Egd && self.warm_start {
+            s.push_str("_warm");
+        }
+        if let Some(t) = self.switch_off.filter(|_| self.optimizer.is_egd()) {
+            s.push_str(&format!("_off{t}"));
         }
         s.push_str(&format!("_seed{}", self.seed));
         s
@@ -634,6 +647,7 @@ pub fn resolve(
         output_bias: preset.output_bias,
         layers: args.egd_layers,
         cutoff: args.cutoff,
+        warm_start: args.warm_start,
         switch_off: args.switch_off,
         early_stop,
         grokfast_alpha: args.grokfast_alpha,

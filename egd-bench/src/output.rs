@@ -24,7 +24,7 @@
 //! | `optimizer` | `sgd`, `adamw`, `grokfast`, `egd`, `egd-ns`, `colnorm` |
 //! | `seed` | seed of split, shuffles and initialisation |
 //! | `lr`, `wd`, `batch`, `width` | hyperparameters (`wd`: L2 in the gradient; decoupled for `adamw`) |
-//! | `egd_layers`, `cutoff`, `switch_off` | EGD settings (`"first"`/`"all"`, `"clamp:…"`/`"relative:…"`/`"auto"`, threshold or `null`) |
+//! | `egd_layers`, `cutoff`, `warm_start`, `switch_off` | EGD settings (`"first"`/`"all"`, `"clamp:…"`/`"relative:…"`/`"auto"`, bool, threshold or `null`) |
 //! | `epochs_cap`, `early_stop` | limits (`early_stop`: window in epochs, or `null`) |
 //! | `steps_per_epoch` | `⌊n_train / batch⌋` |
 //! | `epochs_run` | completed epochs |
@@ -164,6 +164,7 @@ pub fn run_json(r: &RunResult) -> String {
         .raw("width", c.width.to_string())
         .str("egd_layers", c.layers.name())
         .str("cutoff", &cutoff_name(c.cutoff))
+        .raw("warm_start", c.warm_start.to_string())
         .float("switch_off", c.switch_off, 12)
         .raw("epochs_cap", c.epochs.to_string())
         .opt("early_stop", c.early_stop)
@@ -232,6 +233,9 @@ pub fn describe_optimizer(r: &RunResult) -> String {
             let _ = write!(s, " ({layers}");
             if c.optimizer == OptKind::Egd {
                 let _ = write!(s, ", {}", cutoff_name(c.cutoff));
+                if c.warm_start {
+                    s.push_str(", warm start");
+                }
             }
             if let Some(t) = c.switch_off {
                 let _ = write!(s, ", off above {t}");

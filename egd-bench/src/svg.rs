@@ -8,10 +8,10 @@ use crate::output::{describe_optimizer, num};
 use crate::train::{GROK_THRESHOLD, RunResult};
 use std::fmt::Write as _;
 
-const W: f64 = 880.0;
+const W: f64 = 960.0;
 const H: f64 = 500.0;
 const LEFT: f64 = 70.0;
-const RIGHT: f64 = W - 210.0;
+const RIGHT: f64 = W - 270.0;
 const TOP: f64 = 64.0;
 const BOTTOM: f64 = H - 56.0;
 
@@ -233,7 +233,7 @@ pub fn render(plot: &Plot) -> String {
             s,
             r#"<text x="{:.1}" y="{:.1}" font-size="10" fill="{}">{}</text>"#,
             x + 3.0,
-            TOP + 12.0 + 12.0 * i as f64,
+            BOTTOM - 8.0 - 12.0 * i as f64,
             m.color,
             esc(&m.label)
         );

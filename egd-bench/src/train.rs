@@ -31,7 +31,6 @@ use egd_core::optim::{
 };
 use egd_core::polar::{Cutoff, PolarConfig};
 use egd_core::rng::{Init as CoreInit, SplitMix64};
-use egd_core::{Matrix, Real};
 use egd_tasks::{Dataset, Init, ModExample, ParityExample, Remainder};
 use std::time::Instant;
 
@@ -228,27 +227,6 @@ pub fn run(cfg: &RunConfig, observer: &mut dyn FnMut(&EpochRecord)) -> RunResult
     })
 }
 
-/// A two-hot input `(a, p + b)` held by value (a [`MultiHot`] borrows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TwoHot(pub [usize; 2]);
-
-impl<T: Real, const IN: usize> Input<T, IN> for TwoHot {
-    #[inline]
-    fn validate(&self) -> Result<(), EgdError> {
-        Input::<T, IN>::validate(&MultiHot(&self.0))
-    }
-
-    #[inline]
-    fn matvec<const OUT: usize>(&self, w: &Matrix<T, OUT, IN>, out: &mut [T; OUT]) {
-        MultiHot(&self.0).matvec(w, out);
-    }
-
-    #[inline]
-    fn outer_acc<const OUT: usize>(&self, delta: &[T; OUT], gw: &mut Matrix<T, OUT, IN>) {
-        MultiHot(&self.0).outer_acc(delta, gw);
-    }
-}
-
 /// How a task's examples become network inputs and targets.
 pub(crate) trait Adapter<const IN: usize, const OUT: usize> {
     /// The data set.
@@ -270,12 +248,12 @@ pub(crate) struct Modular;
 
 impl<const IN: usize, const OUT: usize> Adapter<IN, OUT> for Modular {
     type Data = egd_tasks::ModularTask;
-    type X = TwoHot;
+    type X = MultiHot<[usize; 2]>;
     type L = CrossEntropy;
     const LOSS: CrossEntropy = CrossEntropy;
     #[inline]
-    fn convert(ex: ModExample) -> (TwoHot, usize) {
-        (TwoHot(ex.two_hot()), ex.label() as usize)
+    fn convert(ex: ModExample) -> (MultiHot<[usize; 2]>, usize) {
+        (MultiHot(ex.two_hot()), ex.label() as usize)
     }
 }
 
@@ -356,6 +334,7 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
                 } else {
                     PolarConfig {
                         cutoff: f32_cutoff(cfg.cutoff),
+                        warm_start: cfg.warm_start,
                         ..PolarConfig::paper()
                     }
                 };
