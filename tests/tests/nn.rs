@@ -543,23 +543,30 @@ fn trains_on_egd_tasks_modular_examples() {
     assert_eq!(st.correct, st.samples, "train accuracy {}", st.accuracy());
 }
 
-fn bits<N: Params<f32>>(n: &N) -> Vec<u32> {
+fn max_diff<N: Params<f64>>(a: &N, b: &N) -> f64 {
     (0..N::TENSORS)
-        .flat_map(|i| n.tensor(i).iter().map(|x| x.to_bits()).collect::<Vec<_>>())
-        .collect()
+        .flat_map(|i| {
+            a.tensor(i)
+                .iter()
+                .zip(b.tensor(i))
+                .map(|(x, y)| (x - y).abs())
+                .collect::<Vec<_>>()
+        })
+        .fold(0.0, f64::max)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
-    /// The blocked batch gradient and evaluation equal the per-sample ones
-    /// bit for bit, for any block size, batch length, biases and loss.
+    /// The fast path (transposed W2, active hidden units only, blocks of B)
+    /// gives the per-sample gradient and evaluation up to rounding, for any
+    /// block size, batch length, biases and loss.
     #[test]
-    fn blocked_batch_grad_is_bit_identical(seed in 0u64..1000, len in 1usize..40, hb in any::<bool>(), ob in any::<bool>()) {
-        let mut net = Mlp2::<f32, 10, 24, 5>::zeros(hb, ob);
+    fn blocked_batch_grad_matches_per_sample(seed in 0u64..1000, len in 1usize..40, hb in any::<bool>(), ob in any::<bool>()) {
+        let mut net = Mlp2::<f64, 10, 24, 5>::zeros(hb, ob);
         net.init_he(&mut SplitMix64::new(seed));
         if ob {
-            for (i, b) in net.l2.b.iter_mut().enumerate() { *b = 0.1 * i as f32; }
+            for (i, b) in net.l2.b.iter_mut().enumerate() { *b = 0.1 * i as f64; }
         }
         let mut rng = SplitMix64::new(seed ^ 0xABCD);
         let idx: Vec<[usize; 2]> = (0..len).map(|_| [(rng.next_word() % 5) as usize, 5 + (rng.next_word() % 5) as usize]).collect();
@@ -570,24 +577,29 @@ proptest! {
         macro_rules! check_b {
             ($b:literal) => {{
                 let mut g = net.zeros_like();
-                let mut s = egd_core::nn::Mlp2BlockScratch::<f32, 24, 5, $b>::new();
+                let mut s = Box::new(egd_core::nn::Mlp2BlockScratch::<f64, 24, 5, $b>::new());
                 let r = net.batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s).unwrap();
-                prop_assert_eq!(r, r0);
-                prop_assert_eq!(bits(&g), bits(&g0));
-                prop_assert_eq!(net.evaluate_blocked(&CrossEntropy, data(), &mut s).unwrap(), e0);
+                prop_assert!((r.loss - r0.loss).abs() <= 1e-14 && r.samples == r0.samples && r.correct == r0.correct);
+                prop_assert!(max_diff(&g, &g0) <= 1e-15, "{}", max_diff(&g, &g0));
+                let e = net.evaluate_blocked(&CrossEntropy, data(), &mut s).unwrap();
+                prop_assert!((e.loss - e0.loss).abs() <= 1e-14 && e.correct == e0.correct);
+                // Deterministic: a second call gives the same bits.
+                let mut g2 = net.zeros_like();
+                prop_assert_eq!(net.batch_grad_blocked(&CrossEntropy, data(), &mut g2, &mut s).unwrap(), r);
+                prop_assert_eq!(&g2, &g);
             }};
         }
         check_b!(1);
         check_b!(3);
         check_b!(8);
         // Dense inputs and MSE (the parity model's loss).
-        let dense: Vec<[f32; 10]> = (0..len).map(|_| core::array::from_fn(|_| if rng.next_word() & 1 == 0 { 1.0 } else { -1.0 })).collect();
-        let dd = || dense.iter().map(|x| (x, [1.0f32, -1.0, 0.5, 0.0, 2.0]));
+        let dense: Vec<[f64; 10]> = (0..len).map(|_| core::array::from_fn(|_| if rng.next_word() & 1 == 0 { 1.0 } else { -1.0 })).collect();
+        let dd = || dense.iter().map(|x| (x, [1.0f64, -1.0, 0.5, 0.0, 2.0]));
         let mut gm = net.zeros_like();
         let rm = net.batch_grad(&Mse, dd(), &mut gm, &mut Mlp2Scratch::new()).unwrap();
         let mut gb = net.zeros_like();
-        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut egd_core::nn::Mlp2BlockScratch::<f32, 24, 5, 4>::new()).unwrap();
-        prop_assert_eq!(rm, rb);
-        prop_assert_eq!(bits(&gm), bits(&gb));
+        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut Box::new(egd_core::nn::Mlp2BlockScratch::<f64, 24, 5, 4>::new())).unwrap();
+        prop_assert!((rm.loss - rb.loss).abs() <= 1e-14 * rm.loss.max(1.0));
+        prop_assert!(max_diff(&gm, &gb) <= 1e-14);
     }
 }
