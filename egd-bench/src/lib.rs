@@ -19,8 +19,8 @@
 //!
 //! ```text
 //! egd grok --preset paper-add-127 --optimizer egd
-//! egd compare --preset small-add-23 --optimizers sgd,egd --seeds 5 --jobs 2
-//! egd sweep --preset small-add-23 --optimizers sgd,egd --lrs 0.1,0.3,0.7 --seeds 3
+//! egd compare --preset smoke-add-47 --optimizers sgd,egd --seeds 5 --jobs 2
+//! egd sweep --preset smoke-add-47 --optimizers sgd,egd --lrs 0.3,0.7,1 --seeds 3
 //! ```
 
 pub mod cli;

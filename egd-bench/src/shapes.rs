@@ -8,9 +8,10 @@
 //! | task | p or n | width | why |
 //! |---|---|---|---|
 //! | modular | 79, 97, 127 | 512 | the paper's Tables 1–3 |
-//! | modular | 23 | 128 | the smoke preset `small-add-23` |
+//! | modular | 23 | 128 | `egd-tasks`' small preset `small-add-23` |
 //! | modular | 23 | 64 | a smaller smoke model |
-//! | modular | 47, 97 | 128 | mid-size and paper-p experiments on a small net |
+//! | modular | 47 | 128 | the harness's smoke preset `smoke-add-47` |
+//! | modular | 97 | 128 | the paper's p on a small net |
 //! | parity | (400, 50), (100, 100), (50, 100) | | the paper's Table 4 (k = 2, 3, 4) |
 //!
 //! To add a shape, add a pair to the `shapes!` invocation at the bottom.
@@ -131,7 +132,11 @@ mod tests {
 
     #[test]
     fn every_preset_is_compiled() {
-        for p in Preset::ALL {
+        for p in Preset::ALL
+            .iter()
+            .copied()
+            .chain(crate::config::harness_presets())
+        {
             assert!(is_compiled(&p.task, p.hidden), "{}", p.name);
         }
         assert!(list().contains("p=127 width=512"));

@@ -540,7 +540,7 @@ mod tests {
         let b = on_big_stack(|| run(&cfg, &mut |_| {}));
         assert_eq!(a.stop, Stop::Cap);
         assert_eq!(a.curve.len(), 3);
-        assert_eq!(a.steps_per_epoch, a.n_train / 64);
+        assert_eq!(a.steps_per_epoch, a.n_train / a.config.batch);
         for (x, y) in a.curve.iter().zip(&b.curve) {
             assert_eq!((x.train_acc, x.test_loss), (y.train_acc, y.test_loss));
         }

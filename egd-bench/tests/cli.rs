@@ -320,7 +320,7 @@ fn help_and_list() {
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
     assert!(
-        s.contains("paper-add-127") && s.contains("small-add-23"),
+        s.contains("paper-add-127") && s.contains("small-add-23") && s.contains("smoke-add-47"),
         "{s}"
     );
     assert!(
@@ -414,6 +414,8 @@ fn compare_prints_the_table_and_a_json_array() {
     let d = dir.to_str().unwrap();
     let o = egd(&[
         "compare",
+        "--preset",
+        "small-add-23",
         "--optimizers",
         "sgd,egd,colnorm",
         "--seeds",
