@@ -339,17 +339,25 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
     })
 }
 
+/// Most runs one `compare` or `sweep` may schedule.
+const MAX_RUNS: usize = 100_000;
+/// Most worker threads (each reserves a 256 MiB stack).
+const MAX_JOBS: usize = 64;
+
 /// The seeds of `compare`/`sweep`, validated.
 fn seeds_of(s: &SeedArgs) -> Result<Vec<u64>, UsageError> {
     let seeds: Vec<u64> = match &s.seed_list {
         Some(l) => l.clone(),
-        None => (0..s.seeds).collect(),
+        None => (0..s.seeds.min(MAX_RUNS as u64 + 1)).collect(),
     };
     if seeds.is_empty() {
         return Err(UsageError("--seeds: need at least one seed".into()));
     }
-    if s.jobs == 0 {
-        return Err(UsageError("--jobs: must be >= 1".into()));
+    if seeds.len() > MAX_RUNS {
+        return Err(UsageError(format!("--seeds: at most {MAX_RUNS} seeds")));
+    }
+    if s.jobs == 0 || s.jobs > MAX_JOBS {
+        return Err(UsageError(format!("--jobs: must be in 1..={MAX_JOBS}")));
     }
     if s.optimizers.is_empty() {
         return Err(UsageError(
@@ -472,6 +480,13 @@ fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
                 }
             }
         }
+    }
+    if cfgs.len() > MAX_RUNS {
+        return Err(UsageError(format!(
+            "--lrs/--wds/--seeds: {} runs requested, at most {MAX_RUNS}",
+            cfgs.len()
+        ))
+        .into());
     }
     let first = &cfgs[0];
     let (n_train, n_test) = split_sizes(&first.task, first.seed)?;

@@ -5,7 +5,8 @@
 //! overrides one field. Without `--preset` and `--task` the smoke preset
 //! [`DEFAULT_PRESET`] (see [`harness_presets`]) is used; `--task mod-*` starts from the paper's modular
 //! settings (p = 97, hidden 512, SGD lr 0.7, batch 512, L2 1e-4) and
-//! `--task parity` from `paper-parity-3`.
+//! `--task parity` from the paper's preset with the same `n` (else
+//! `paper-parity-3`).
 
 use crate::shapes;
 use clap::{Args, ValueEnum};
@@ -296,7 +297,9 @@ pub struct RunArgs {
     /// Parity: test examples.
     #[arg(long, value_name = "N")]
     pub n_test: Option<usize>,
-    /// Learning rate (> 0).
+    /// Learning rate (> 0). `compare`: applies to every optimizer listed,
+    /// `adamw` included (without it each takes its own default); use
+    /// `sweep --lrs OPT:…` for per-optimizer grids.
     #[arg(long)]
     pub lr: Option<f64>,
     /// Weight decay: L2 added to the gradient (`adamw`: decoupled decay).
@@ -526,7 +529,14 @@ fn base_preset(args: &RunArgs) -> Result<Preset, UsageError> {
     match (&args.preset, args.task) {
         (Some(name), _) => by_name(name),
         (None, None) => by_name(DEFAULT_PRESET),
-        (None, Some(TaskKind::Parity)) => by_name("paper-parity-3"),
+        (None, Some(TaskKind::Parity)) => {
+            // The paper's settings for this n (k = 2: n = 400, k = 3: n = 100,
+            // k = 4: n = 50), else those of k = 3.
+            let same_n = Preset::ALL.iter().find(|p| {
+                matches!(p.task, TaskSpec::Parity(s) if Some(s.n) == args.n && p.origin == egd_tasks::Origin::Paper)
+            });
+            same_n.map_or_else(|| by_name("paper-parity-3"), |p| Ok(*p))
+        }
         (None, Some(kind)) => {
             let mut p = by_name("paper-add-97")?;
             if let (TaskSpec::Modular(m), Some(op)) = (&mut p.task, kind.op()) {
@@ -784,6 +794,21 @@ mod tests {
         let c = resolve(&a, OptKind::Egd, 0, None, None, None).unwrap();
         assert_eq!(c.task_name(), "mod-mul");
         assert_eq!(c.task_label(), "mod-mul-p23-f0.5");
+    }
+
+    #[test]
+    fn parity_task_takes_the_papers_settings_for_its_n() {
+        let a = RunArgs {
+            task: Some(TaskKind::Parity),
+            n: Some(50),
+            k: Some(4),
+            ..args()
+        };
+        let c = resolve(&a, OptKind::Sgd, 0, None, None, None).unwrap();
+        assert_eq!((c.width, c.lr, c.epochs), (100, 0.023_084_1, 6000));
+        let a = RunArgs { n: Some(100), ..a };
+        let c = resolve(&a, OptKind::Sgd, 0, None, None, None).unwrap();
+        assert_eq!(c.lr, 0.041_623_9);
     }
 
     #[test]

@@ -397,6 +397,15 @@ fn init_net<const IN: usize, const H: usize, const OUT: usize>(
     }
 }
 
+/// A hint for a failed step.
+fn hint(e: EgdError) -> &'static str {
+    match e {
+        EgdError::NonFinite => " (the loss diverged; try a smaller --lr)",
+        EgdError::NotConverged { .. } => " (the Jacobi SVD hit its sweep cap)",
+        _ => "",
+    }
+}
+
 /// The training loop for one shape and task kind.
 pub(crate) fn train<
     const IN: usize,
@@ -442,14 +451,14 @@ pub(crate) fn train<
                     &mut scratch,
                 )
                 .and_then(|_| opt.step(&mut net, &mut grad))
-                .map_err(|err| format!("epoch {}: {err}", e + 1))?;
+                .map_err(|err| format!("epoch {}: {err}{}", e + 1, hint(err)))?;
             }
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             let eval = |net: &Mlp2<f32, IN, H, OUT>,
                         s: &mut Mlp2Scratch<f32, H, OUT>,
                         it: egd_tasks::Examples<'_, A::Data>| {
                 net.evaluate(&A::LOSS, it.map(A::convert), s)
-                    .map_err(|err| format!("epoch {} evaluation: {err}", e + 1))
+                    .map_err(|err| format!("epoch {} evaluation: {err}{}", e + 1, hint(err)))
             };
             let tr = eval(&net, &mut scratch, data.train_examples())?;
             let te = eval(&net, &mut scratch, data.test_examples())?;

@@ -294,6 +294,8 @@ fn bad_arguments_exit_2_with_one_line() {
         (&["compare", "--optimizers", "sgd,lion"], "--optimizers"),
         (&["compare", "--jobs", "0"], "--jobs"),
         (&["compare", "--seeds", "0"], "--seeds"),
+        (&["compare", "--seeds", "18446744073709551615"], "--seeds"),
+        (&["compare", "--jobs", "100000"], "--jobs"),
         (&["sweep", "--lrs", "0,0.5"], "--lrs"),
         (&["sweep", "--lrs", "lion:0.5"], "--lrs"),
         (&["frobnicate"], "frobnicate"),
