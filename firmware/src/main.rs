@@ -170,7 +170,7 @@ fn run() -> Result<bool, TrainError> {
     hprintln!(
         "RESULT target={} mode={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={} \
 egd_grok_epoch={} egd_steps={} egd_test_acc={:.4} sgd_test_acc_at_same_steps={:.4} sgd_train_acc_at_same_steps={:.4} \
-insn_per_egd_step={} insn_per_sgd_step={} insn_grad_per_step={} insn_polar_per_step={} svd_share={:.3} sweeps_per_step={:.2} \
+insn_per_egd_step={} insn_per_sgd_step={} insn_grad_per_step={} insn_polar_per_step={} svd_share={:.3} sweeps_per_polar={:.2} \
 stack_bytes={} stack_limit_bytes={} static_ram_bytes={} init_fingerprint={:08x}",
         env!("FW_TARGET"),
         if smoke { "smoke" } else { "full" },
