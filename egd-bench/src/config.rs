@@ -27,8 +27,8 @@ pub const DEFAULT_PRESET: &str = "smoke-add-47";
 /// `smoke-add-47` (ours, not the paper's): `a + b mod 47`, 80 % train split,
 /// hidden 128, SGD lr 0.7, batch 128, L2 1e-4, cap 150 epochs. Chosen so that
 /// a CI smoke run groks in seconds: EGD passes 95 % test accuracy at epochs
-/// 72, 80 and 58 for seeds 0, 1, 2 (≈ 7 s each on one core), while plain
-/// SGD is still at 0 % after 1000 epochs. (`small-add-23` of `egd-tasks`,
+/// 71, 80 and 50 for seeds 0, 1, 2 (≈ 7 s per 150-epoch run on a loaded
+/// 2-core machine), while plain SGD is still at 0 % after 1000 epochs. (`small-add-23` of `egd-tasks`,
 /// 50 % of 529 pairs, did not grok within its 3000-epoch cap with either
 /// optimizer.)
 #[must_use]
@@ -40,7 +40,7 @@ pub fn harness_presets() -> Vec<Preset> {
         .unwrap_or(Preset::ALL[0]);
     smoke.name = "smoke-add-47";
     smoke.summary = "ours (egd-bench), not the paper's: a + b mod 47, 80 % train, hidden 128, \
-                     SGD lr 0.7, batch 128, wd 1e-4, cap 150; EGD groks in ~60-80 epochs";
+                     SGD lr 0.7, batch 128, wd 1e-4, cap 150; EGD groks in ~50-80 epochs";
     smoke.task = TaskSpec::Modular(ModularSpec {
         p: 47,
         op: Op::Add,
