@@ -103,11 +103,8 @@ impl RunBar {
         if let Some(b) = &self.0 {
             b.set_position(u64::from(r.epoch));
             b.set_message(format!(
-                "train {:.3} test {:.3} | loss {}/{}",
-                r.train_acc,
-                r.test_acc,
-                num(r.train_loss, 4),
-                num(r.test_loss, 4)
+                "acc {:.3}/{:.3} loss {:.3}/{:.3} (train/test)",
+                r.train_acc, r.test_acc, r.train_loss, r.test_loss
             ));
         }
     }
