@@ -379,8 +379,8 @@ fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: us
                 orow.fill(T::ZERO);
             }
             for (yrow, jrow) in y.iter().zip(j) {
-                for (d, orow) in oblock.iter_mut().enumerate() {
-                    let a = yrow[r0 + d];
+                let coef = yrow.get(r0..).unwrap_or(&[]);
+                for (&a, orow) in coef.iter().zip(oblock.iter_mut()) {
                     if a != T::ZERO {
                         axpy(a, &jrow[..k], orow);
                     }
@@ -395,8 +395,8 @@ fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: us
                 orow.fill(T::ZERO);
             }
             for (yrow, jrow) in y.iter().zip(j) {
-                for (d, orow) in oblock.iter_mut().enumerate() {
-                    let a = jrow[r0 + d];
+                let coef = jrow.get(r0..).unwrap_or(&[]);
+                for (&a, orow) in coef.iter().zip(oblock.iter_mut()) {
                     if a != T::ZERO {
                         axpy(a, &yrow[..l], orow);
                     }
@@ -749,10 +749,15 @@ struct WsRows<'a, T, const K: usize, const L: usize> {
 
 impl<T: Real, const K: usize, const L: usize> RowsMut<T> for WsRows<'_, T, K, L> {
     fn row(&self, i: usize) -> &[T] {
-        &self.m.row(i)[..self.l]
+        let r = self.m.rows().get(i).map_or(&[][..], |r| &r[..]);
+        r.get(..self.l).unwrap_or(&[])
     }
     fn row_mut(&mut self, i: usize) -> &mut [T] {
-        &mut self.m.row_mut(i)[..self.l]
+        let l = self.l;
+        match self.m.rows_mut().get_mut(i) {
+            Some(r) => r.get_mut(..l).unwrap_or_default(),
+            None => &mut [],
+        }
     }
 }
 
@@ -763,9 +768,11 @@ struct FlatRows<'a, T> {
 
 impl<T> RowsMut<T> for FlatRows<'_, T> {
     fn row(&self, i: usize) -> &[T] {
-        &self.s[i * self.l..(i + 1) * self.l]
+        self.s.get(i * self.l..(i + 1) * self.l).unwrap_or(&[])
     }
     fn row_mut(&mut self, i: usize) -> &mut [T] {
-        &mut self.s[i * self.l..(i + 1) * self.l]
+        self.s
+            .get_mut(i * self.l..(i + 1) * self.l)
+            .unwrap_or_default()
     }
 }

@@ -233,11 +233,16 @@ pub(crate) fn load_scaled<
     e
 }
 
+/// Rows `p < q` of `m`, both mutable; `None` out of range (never, for the
+/// callers here: it keeps the code free of panic paths).
 #[inline]
-fn two_rows<T, const N: usize>(m: &mut [[T; N]], p: usize, q: usize) -> (&mut [T; N], &mut [T; N]) {
-    debug_assert!(p < q);
-    let (lo, hi) = m.split_at_mut(q);
-    (&mut lo[p], &mut hi[0])
+fn two_rows<T, const N: usize>(
+    m: &mut [[T; N]],
+    p: usize,
+    q: usize,
+) -> Option<(&mut [T; N], &mut [T; N])> {
+    let (lo, hi) = m.split_at_mut_checked(q)?;
+    Some((lo.get_mut(p)?, hi.first_mut()?))
 }
 
 #[inline]
@@ -262,9 +267,11 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     tol: T,
     max_sweeps: u16,
 ) -> Result<SvdInfo, EgdError> {
-    let x = &mut x[..k];
-    let j = &mut j[..k];
-    let norms = &mut norms[..k];
+    // Clamp the sizes to the buffers so every index below is provably in
+    // bounds (no panic path; the callers pass consistent sizes).
+    let k = k.min(x.len()).min(j.len()).min(norms.len()).min(K);
+    let l = l.min(N);
+    let (x, j, norms) = (&mut x[..k], &mut j[..k], &mut norms[..k]);
     let small = T::MIN_POSITIVE / T::EPSILON;
     let root_eps = T::EPSILON.sqrt();
     let big_theta = T::ONE / root_eps;
@@ -277,17 +284,19 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
         for p in 0..k.saturating_sub(1) {
             // de Rijk: bring the largest remaining row to the pivot position.
             let mut imax = p;
-            for i in p + 1..k {
-                if norms[i] > norms[imax] {
+            let mut nmax = norms[p];
+            for (i, &n) in norms.iter().enumerate().skip(p + 1) {
+                if n > nmax {
                     imax = i;
+                    nmax = n;
                 }
             }
-            if imax != p {
+            if imax != p && imax < k {
                 x.swap(p, imax);
                 j.swap(p, imax);
                 norms.swap(p, imax);
             }
-            if norms[p] <= small {
+            if nmax <= small {
                 break; // every remaining row is numerically zero
             }
             for q in p + 1..k {
@@ -295,7 +304,9 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
                 if b <= small {
                     continue;
                 }
-                let (xp, xq) = two_rows(x, p, q);
+                let Some((xp, xq)) = two_rows(x, p, q) else {
+                    continue;
+                };
                 let (xp, xq) = (&mut xp[..l], &mut xq[..l]);
                 let g = dot(xp, xq);
                 if g.abs() <= tol * a.sqrt() * b.sqrt() {
@@ -310,8 +321,9 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
                 let c = T::ONE / (T::ONE + t * t).sqrt();
                 let s = c * t;
                 rotate(xp, xq, c, s);
-                let (jp, jq) = two_rows(j, p, q);
-                rotate(&mut jp[..k], &mut jq[..k], c, s);
+                if let Some((jp, jq)) = two_rows(j, p, q) {
+                    rotate(&mut jp[..k], &mut jq[..k], c, s);
+                }
                 let na = a - t * g;
                 let nb = b + t * g;
                 norms[p] = if na <= a * root_eps { sum_sq(xp) } else { na };
