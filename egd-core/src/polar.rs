@@ -45,7 +45,9 @@ use crate::error::EgdError;
 use crate::matrix::{Matrix, axpy, dot, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
-use crate::svd::{SvdConfig, SvdWorkspace, factor, keep_warm, load_scaled, orient};
+use crate::svd::{
+    SvdConfig, SvdWorkspace, factor, keep_warm, load_scaled, orient, prepare, set_identity,
+};
 
 /// How small singular values are treated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,17 +108,21 @@ pub struct PolarConfig<T> {
 
 impl<T: Real> Default for PolarConfig<T> {
     fn default() -> Self {
-        Self {
-            method: Method::Jacobi,
-            cutoff: Cutoff::Auto,
-            svd: SvdConfig::default(),
-            warm_start: false,
-            precondition: true,
-        }
+        Self::DEFAULT
     }
 }
 
 impl<T: Real> PolarConfig<T> {
+    /// Jacobi, [`Cutoff::Auto`], default SVD settings, QR preconditioning,
+    /// no warm start: the default as a constant (for `static`/`const` items).
+    pub const DEFAULT: Self = Self {
+        method: Method::Jacobi,
+        cutoff: Cutoff::Auto,
+        svd: SvdConfig::DEFAULT,
+        warm_start: false,
+        precondition: true,
+    };
+
     /// The reference code's setting: Jacobi with `Clamp(1e-6)`.
     #[must_use]
     pub fn paper() -> Self {
@@ -415,22 +421,12 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     ws: &mut SvdWorkspace<T, K, L>,
     cfg: &SvdConfig<T>,
 ) -> Result<Option<(i32, crate::svd::SvdInfo)>, EgdError> {
-    let amax = g.max_abs();
-    if !g.is_finite() {
-        return Err(EgdError::NonFinite);
-    }
-    if amax == T::ZERO {
-        return Ok(None);
-    }
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
-    let tol = cfg.tol.unwrap_or_else(|| crate::svd::default_tol(k));
-    if tol.is_nan() || tol <= T::ZERO || !tol.is_finite() {
-        return Err(EgdError::InvalidParameter {
-            name: "tol",
-            expected: "a finite value > 0",
-        });
-    }
+    // The rotations act on rows of the k×k factor: tolerance √k·eps.
+    let Some((amax, tol)) = prepare::<T, R, C, K, L>(g, cfg, k)? else {
+        return Ok(None);
+    };
     ws.warm_k = 0;
     let e = load_scaled(g, &mut ws.x, amax);
     let x = &mut ws.x.rows_mut()[..k];
@@ -475,10 +471,7 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         }
         xrow[i] = ws.norms[i];
     }
-    for (i, row) in ws.j.rows_mut()[..k].iter_mut().enumerate() {
-        row[..k].fill(T::ZERO);
-        row[i] = T::ONE;
-    }
+    set_identity(ws.j.rows_mut(), k);
     let info = crate::svd::jacobi_rows(
         ws.aux.rows_mut(),
         ws.j.rows_mut(),

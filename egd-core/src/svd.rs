@@ -107,12 +107,18 @@ pub struct SvdConfig<T> {
     pub max_sweeps: u16,
 }
 
+impl<T> SvdConfig<T> {
+    /// The default settings as a constant (for `static`/`const` items in
+    /// firmware): `√l·eps` tolerance, [`DEFAULT_MAX_SWEEPS`].
+    pub const DEFAULT: Self = Self {
+        tol: None,
+        max_sweeps: DEFAULT_MAX_SWEEPS,
+    };
+}
+
 impl<T> Default for SvdConfig<T> {
     fn default() -> Self {
-        Self {
-            tol: None,
-            max_sweeps: DEFAULT_MAX_SWEEPS,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -342,9 +348,52 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     Err(EgdError::NotConverged { sweeps: max_sweeps })
 }
 
+/// The first `k` rows (length `k`) of `j` become the identity.
+pub(crate) fn set_identity<T: Real, const K: usize>(j: &mut [[T; K]], k: usize) {
+    for (i, row) in j.iter_mut().take(k).enumerate() {
+        let row = &mut row[..k.min(K)];
+        row.fill(T::ZERO);
+        if let Some(d) = row.get_mut(i) {
+            *d = T::ONE;
+        }
+    }
+}
+
 /// Default rotation tolerance `√l·eps`.
 pub(crate) fn default_tol<T: Real>(l: usize) -> T {
     T::from_usize(l).sqrt() * T::EPSILON
+}
+
+/// The checks every entry point shares, before anything is written: the
+/// workspace fits (at compile time), `a` is finite, the tolerance (default
+/// `√row_len·eps`) is a positive finite number. `Ok(None)` for an all-zero
+/// `a`, else `max|a|` and the tolerance.
+pub(crate) fn prepare<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    a: &Matrix<T, R, C>,
+    cfg: &SvdConfig<T>,
+    row_len: usize,
+) -> Result<Option<(T, T)>, EgdError> {
+    const {
+        assert!(
+            (if R < C { R } else { C }) <= K && (if R > C { R } else { C }) <= L,
+            "workspace too small: need min(R, C) <= K and max(R, C) <= L"
+        )
+    };
+    if !a.is_finite() {
+        return Err(EgdError::NonFinite);
+    }
+    let amax = a.max_abs();
+    if amax == T::ZERO {
+        return Ok(None);
+    }
+    let tol = cfg.tol.unwrap_or_else(|| default_tol(row_len));
+    if tol.is_nan() || tol <= T::ZERO || !tol.is_finite() {
+        return Err(EgdError::InvalidParameter {
+            name: "tol",
+            expected: "a finite value > 0",
+        });
+    }
+    Ok(Some((amax, tol)))
 }
 
 /// Validates `a`, loads it into the workspace and runs the Jacobi iteration.
@@ -360,27 +409,10 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
     cfg: &SvdConfig<T>,
     warm: bool,
 ) -> Result<Option<(i32, SvdInfo)>, EgdError> {
-    const {
-        assert!(
-            (if R < C { R } else { C }) <= K && (if R > C { R } else { C }) <= L,
-            "workspace too small: need min(R, C) <= K and max(R, C) <= L"
-        )
-    };
-    let amax = a.max_abs();
-    if !a.is_finite() {
-        return Err(EgdError::NonFinite);
-    }
-    if amax == T::ZERO {
+    let Some((amax, tol)) = prepare::<T, R, C, K, L>(a, cfg, orient::<R, C>().l)? else {
         return Ok(None);
-    }
+    };
     let o = orient::<R, C>();
-    let tol = cfg.tol.unwrap_or_else(|| default_tol(o.l));
-    if tol.is_nan() || tol <= T::ZERO || !tol.is_finite() {
-        return Err(EgdError::InvalidParameter {
-            name: "tol",
-            expected: "a finite value > 0",
-        });
-    }
     let e = if warm && ws.warm_k == o.k {
         let e = load_rotated(a, ws, amax);
         let k = o.k;
@@ -390,10 +422,7 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
         e
     } else {
         let e = load_scaled(a, &mut ws.x, amax);
-        for (i, row) in ws.j.rows_mut()[..o.k].iter_mut().enumerate() {
-            row[..o.k].fill(T::ZERO);
-            row[i] = T::ONE;
-        }
+        set_identity(ws.j.rows_mut(), o.k);
         e
     };
     ws.warm_k = 0; // the kept rotation is consumed (or stale) from here on

@@ -52,6 +52,7 @@
 //! | network ([`Mlp2::BYTES`]) | 782 852 | 18 020 |
 //! | gradient (same type) | 782 852 | 18 020 |
 //! | activation scratch ([`Mlp2Scratch::BYTES`]) | 5 112 | 696 |
+//! | desktop fast-path scratch ([`Mlp2BlockScratch::BYTES`], `B = 8`) | 561 088 | 17 344 |
 //! | SGD, no momentum ([`Sgd`](crate::optim::Sgd)`<f32, Empty>`: config only) | 20 | 20 |
 //! | SGD with momentum ([`Sgd`](crate::optim::Sgd)`<f32, Net>`) | 782 872 | 18 040 |
 //! | EGD workspace ([`SvdWorkspace`](crate::svd::SvdWorkspace)`<f32, K, L>`) | 1 037 344 (`K = 254, L = 512`) | 28 896 (`K = 46, L = 64`) |
@@ -92,6 +93,8 @@ mod tests {
     fn documented_memory_table() {
         assert_eq!(Net127::BYTES, 782_852);
         assert_eq!(Mlp2Scratch::<f32, 512, 127>::BYTES, 5_112);
+        assert_eq!(Mlp2BlockScratch::<f32, 512, 127, 8>::BYTES, 561_088);
+        assert_eq!(Mlp2BlockScratch::<f32, 64, 23, 8>::BYTES, 17_344);
         assert_eq!(Sgd::<f32, Empty>::BYTES, 20);
         assert_eq!(Sgd::<f32, Net127>::BYTES, 782_872);
         assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_344);

@@ -32,15 +32,18 @@ pub struct EgdConfig<T> {
 impl<T: Real> Default for EgdConfig<T> {
     /// Jacobi with the `Auto` relative cutoff, first layer, no switch-off.
     fn default() -> Self {
-        Self {
-            polar: PolarConfig::default(),
-            layers: Layers::First,
-            switch_off_above: None,
-        }
+        Self::DEFAULT
     }
 }
 
 impl<T: Real> EgdConfig<T> {
+    /// [`Default`] as a constant (for `static`/`const` items in firmware).
+    pub const DEFAULT: Self = Self {
+        polar: PolarConfig::DEFAULT,
+        layers: Layers::First,
+        switch_off_above: None,
+    };
+
     /// The reference code: Jacobi with `Clamp(1e-6)`, first layer, no switch-off.
     #[must_use]
     pub fn paper() -> Self {
