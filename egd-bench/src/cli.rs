@@ -6,8 +6,7 @@
 //! run did not grok.
 
 use crate::config::{
-    DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, harness_presets, resolve,
-    split_sizes,
+    DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, resolve, split_sizes,
 };
 use crate::output::{self, describe_optimizer, num, run_json, runs_json, write_file};
 use crate::pool;
@@ -548,12 +547,12 @@ fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
 }
 
 fn list() {
-    say!("presets (egd grok --preset NAME; smoke-add-47 is this harness's, the rest egd-tasks'):");
+    say!("presets (egd grok --preset NAME; smoke-add-47 is ours, for quick runs and CI):");
     say!(
         "| name | task | width | lr | wd | batch | epochs cap | paper epochs to >95 % (SGD / EGD) |"
     );
     say!("|---|---|---|---|---|---|---|---|");
-    for p in Preset::ALL.iter().copied().chain(harness_presets()) {
+    for p in Preset::ALL.iter().copied() {
         let task = match p.task {
             TaskSpec::Modular(m) => format!(
                 "{} p={} frac {}",

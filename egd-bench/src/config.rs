@@ -3,7 +3,7 @@
 //!
 //! Defaults come from a named [`Preset`] (the paper's settings); every flag
 //! overrides one field. Without `--preset` and `--task` the smoke preset
-//! [`DEFAULT_PRESET`] (see [`harness_presets`]) is used; `--task mod-*` starts from the paper's modular
+//! [`DEFAULT_PRESET`] (`smoke-add-47`) is used; `--task mod-*` starts from the paper's modular
 //! settings (p = 97, hidden 512, SGD lr 0.7, batch 512, L2 1e-4) and
 //! `--task parity` from the paper's preset with the same `n` (else
 //! `paper-parity-3`).
@@ -21,57 +21,16 @@ use std::path::PathBuf;
 /// The preset used when neither `--preset` nor `--task` is given.
 pub const DEFAULT_PRESET: &str = "smoke-add-47";
 
-/// Presets of this harness, in addition to [`Preset::ALL`] of `egd-tasks`
-/// (whose presets win on a name clash).
-///
-/// `smoke-add-47` (ours, not the paper's): `a + b mod 47`, 80 % train split,
-/// hidden 128, SGD lr 0.7, batch 128, L2 1e-4, cap 150 epochs. Chosen so that
-/// a CI smoke run groks in seconds: EGD passes 95 % test accuracy at epochs
-/// 71, 80 and 50 for seeds 0, 1, 2 (≈ 7 s per 150-epoch run on a loaded
-/// 2-core machine), while plain SGD is still at 0 % after 1000 epochs. (`small-add-23` of `egd-tasks`,
-/// 50 % of 529 pairs, did not grok within its 3000-epoch cap with either
-/// optimizer.)
-#[must_use]
-pub fn harness_presets() -> Vec<Preset> {
-    let mut smoke = Preset::ALL
-        .iter()
-        .copied()
-        .find(|p| p.name == "small-add-23")
-        .unwrap_or(Preset::ALL[0]);
-    smoke.name = "smoke-add-47";
-    smoke.summary = "ours (egd-bench), not the paper's: a + b mod 47, 80 % train, hidden 128, \
-                     SGD lr 0.7, batch 128, wd 1e-4, cap 150; EGD groks in ~50-80 epochs";
-    smoke.task = TaskSpec::Modular(ModularSpec {
-        p: 47,
-        op: Op::Add,
-        train_fraction: 0.8,
-    });
-    smoke.hidden = 128;
-    smoke.lr = 0.7;
-    smoke.weight_decay = 1e-4;
-    smoke.batch_size = 128;
-    smoke.epochs_cap = 150;
-    smoke.paper_epochs = None;
-    vec![smoke]
-}
-
-/// The preset called `name`: `egd-tasks` first, then [`harness_presets`].
+/// The `egd-tasks` preset called `name`.
 #[must_use]
 pub fn find_preset(name: &str) -> Option<Preset> {
-    Preset::by_name(name)
-        .copied()
-        .or_else(|| harness_presets().into_iter().find(|p| p.name == name))
+    Preset::by_name(name).copied()
 }
 
 /// Every preset name, `egd-tasks`' first.
 #[must_use]
 pub fn preset_names() -> Vec<&'static str> {
-    Preset::ALL
-        .iter()
-        .copied()
-        .chain(harness_presets())
-        .map(|p| p.name)
-        .collect()
+    Preset::ALL.iter().map(|p| p.name).collect()
 }
 
 /// Default `--early-stop` window of `compare` and `sweep` (epochs with test

@@ -322,7 +322,7 @@ fn help_and_list() {
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
     assert!(
-        s.contains("paper-add-127") && s.contains("small-add-23") && s.contains("smoke-add-47"),
+        s.contains("paper-add-127") && s.contains("smoke-add-47"),
         "{s}"
     );
     assert!(
@@ -340,7 +340,7 @@ fn grok_writes_json_csv_and_svg() {
     let o = egd(&[
         "grok",
         "--preset",
-        "small-add-23",
+        "smoke-add-47",
         "--epochs",
         "3",
         "--json",
@@ -353,8 +353,8 @@ fn grok_writes_json_csv_and_svg() {
     check_run_object(&v);
     assert_eq!(v.get("epochs_run"), Some(&Json::Num(3.0)));
     assert_eq!(v.get("optimizer"), Some(&Json::Str("egd".into())));
-    assert_eq!(v.get("preset"), Some(&Json::Str("small-add-23".into())));
-    assert_eq!(v.get("steps_per_epoch"), Some(&Json::Num(4.0)));
+    assert_eq!(v.get("preset"), Some(&Json::Str("smoke-add-47".into())));
+    assert_eq!(v.get("steps_per_epoch"), Some(&Json::Num(13.0)));
     let Some(Json::Str(csv)) = v.get("csv") else {
         panic!("csv path")
     };
@@ -369,7 +369,7 @@ fn grok_writes_json_csv_and_svg() {
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3);
-    assert!(rows[2].starts_with("3,12,"), "{}", rows[2]);
+    assert!(rows[2].starts_with("3,39,"), "{}", rows[2]);
     assert!(rows.iter().all(|r| r.split(',').count() == 8));
     let plot = std::fs::read_to_string(svg).unwrap();
     assert!(plot.starts_with("<svg") && plot.contains("<polyline"));
@@ -417,7 +417,7 @@ fn compare_prints_the_table_and_a_json_array() {
     let o = egd(&[
         "compare",
         "--preset",
-        "small-add-23",
+        "smoke-add-47",
         "--optimizers",
         "sgd,egd,colnorm",
         "--seeds",
@@ -469,11 +469,11 @@ fn compare_prints_the_table_and_a_json_array() {
     assert_eq!(runs.len(), 6);
     runs.iter().for_each(check_run_object);
     assert!(
-        dir.join("compare_small-add-23_sgd-egd-colnorm_2seeds.svg")
+        dir.join("compare_smoke-add-47_sgd-egd-colnorm_2seeds.svg")
             .exists()
     );
     assert!(
-        dir.join("compare_small-add-23_sgd-egd-colnorm_2seeds.md")
+        dir.join("compare_smoke-add-47_sgd-egd-colnorm_2seeds.md")
             .exists()
     );
     let files = std::fs::read_dir(&dir).unwrap().count();

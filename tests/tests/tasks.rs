@@ -577,7 +577,7 @@ fn presets_by_name() {
         "paper-parity-2",
         "paper-parity-3",
         "paper-parity-4",
-        "small-add-23",
+        "smoke-add-47",
     ] {
         let preset = Preset::by_name(name).unwrap();
         assert_eq!(preset.name, name);
