@@ -7,7 +7,7 @@
 //! 512, output `p`, batch 512) and a microcontroller model (p = 23, hidden 64,
 //! batch 64). `cargo bench -p egd-bench --bench step`.
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
 use egd_core::polar::{PolarConfig, polar};
@@ -111,4 +111,18 @@ fn step_benches(c: &mut Criterion) {
 }
 
 criterion_group!(benches, step_benches);
-criterion_main!(benches);
+
+// Like `criterion_main!`, but on a thread with a large stack: the paper-size
+// networks, gradients and optimizer states are stack values, and
+// `iter_batched_ref` clones them for every batch.
+fn main() {
+    std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(|| {
+            benches();
+            criterion::Criterion::default().configure_from_args().final_summary();
+        })
+        .expect("spawn the bench thread")
+        .join()
+        .expect("benches ran");
+}
