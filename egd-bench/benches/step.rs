@@ -120,7 +120,7 @@ fn main() {
         .stack_size(512 << 20)
         .spawn(|| {
             benches();
-            criterion::Criterion::default().configure_from_args().final_summary();
+            Criterion::default().configure_from_args().final_summary();
         })
         .expect("spawn the bench thread")
         .join()
