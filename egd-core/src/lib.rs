@@ -41,6 +41,7 @@
 
 pub mod checkpoint;
 pub mod error;
+mod kernel;
 pub mod matrix;
 pub mod nn;
 pub mod optim;

@@ -42,6 +42,7 @@
 //! ```
 
 use crate::error::EgdError;
+use crate::kernel;
 use crate::matrix::{Matrix, axpy, dot, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
@@ -147,6 +148,8 @@ impl<T: Real> PolarConfig<T> {
 pub struct PolarInfo {
     /// Jacobi sweeps (0 for Newton–Schulz and for a zero gradient).
     pub sweeps: u16,
+    /// Plane rotations the Jacobi iteration applied (0 for Newton–Schulz).
+    pub rotations: u32,
     /// Directions with weight 1 (Jacobi: singular values above the cutoff;
     /// `Clamp`: `σ ≥ ε`); `min(R, C)` for Newton–Schulz on nonzero input.
     pub rank: u32,
@@ -291,6 +294,7 @@ fn factor_for_polar<T: Real, const R: usize, const C: usize, const K: usize, con
     Ok(Some((
         PolarInfo {
             sweeps: svd_info.sweeps,
+            rotations: svd_info.rotations,
             rank,
         },
         qr,
@@ -412,6 +416,31 @@ fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: us
     }
 }
 
+/// Reflectors per panel of the blocked LQ in [`factor_qr`].
+const LQ_PANEL: usize = 16;
+
+/// Turns `x = [α, x₁…]` into a Householder reflector in place: returns `τ`
+/// and leaves `β` in `x[0]` and `v` in `x[1..]`, so that
+/// `(I − τ·v̂v̂ᵀ)·x = β·e₁` with `v̂ = [1, v]` (`τ = 0`: `x` is already `α·e₁`).
+fn make_reflector<T: Real>(x: &mut [T]) -> T {
+    let Some((alpha, rest)) = x.split_first_mut() else {
+        return T::ZERO;
+    };
+    let xnorm2 = kernel::dot(rest, rest);
+    if xnorm2 == T::ZERO {
+        return T::ZERO;
+    }
+    let a = *alpha;
+    let mu = (a * a + xnorm2).sqrt();
+    let beta = if a >= T::ZERO { -mu } else { mu };
+    let inv = T::ONE / (a - beta);
+    for v in rest.iter_mut() {
+        *v *= inv;
+    }
+    *alpha = beta;
+    (beta - a) / beta
+}
+
 /// Validates `g`, loads it, factors the oriented rows `X = L·Q` by Householder
 /// reflections (`Lᵀ`, upper triangular, into `ws.aux`; the reflectors stay in
 /// `ws.x`: `τᵢ` at `x[i][i]`, `vᵢ[1..]` at `x[i][i+1..l]`) and runs the Jacobi
@@ -430,35 +459,40 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     ws.warm_k = 0;
     let e = load_scaled(g, &mut ws.x, amax);
     let x = &mut ws.x.rows_mut()[..k];
-    for i in 0..k {
-        let (head, tail) = x.split_at_mut(i + 1);
-        let xi = &mut head[i][i..l];
-        let alpha = xi[0];
-        let xnorm2 = sum_sq(&xi[1..]);
-        let tau = if xnorm2 == T::ZERO {
-            T::ZERO
-        } else {
-            let mu = (alpha * alpha + xnorm2).sqrt();
-            let beta = if alpha >= T::ZERO { -mu } else { mu };
-            let inv = T::ONE / (alpha - beta);
-            for v in &mut xi[1..] {
-                *v *= inv;
+    // Blocked by panels of LQ_PANEL rows: a panel's reflectors are made and
+    // applied within the panel, then applied, in order, to the rows below a
+    // few rows at a time (each row meets the same reflectors in the same
+    // order as in the plain algorithm, with the rows and the panel in L1).
+    let mut i0 = 0;
+    while i0 < k {
+        let i1 = (i0 + LQ_PANEL).min(k);
+        for i in i0..i1 {
+            let (head, tail) = x.split_at_mut(i + 1);
+            let xi = &mut head[i][i..l];
+            let tau = make_reflector(xi);
+            ws.norms[i] = tau;
+            if tau != T::ZERO {
+                let panel = tail.get_mut(..i1 - i - 1).unwrap_or_default();
+                kernel::reflect_rows(panel.as_flattened_mut(), L, i, l, &xi[1..], tau);
             }
-            xi[0] = beta;
-            (beta - alpha) / beta
-        };
-        ws.norms[i] = tau;
-        if tau == T::ZERO {
-            continue;
         }
-        let v = &xi[1..];
-        for xr in tail.iter_mut() {
-            let xr = &mut xr[i..l];
-            let w = xr[0] + dot(&xr[1..], v);
-            let tw = tau * w;
-            xr[0] -= tw;
-            axpy(-tw, v, &mut xr[1..]);
+        let (panel, rest) = x.split_at_mut(i1);
+        for block in rest.chunks_mut(ASSEMBLY_ROWS) {
+            for i in i0..i1 {
+                let tau = ws.norms[i];
+                if tau != T::ZERO {
+                    kernel::reflect_rows(
+                        block.as_flattened_mut(),
+                        L,
+                        i,
+                        l,
+                        &panel[i][i + 1..l],
+                        tau,
+                    );
+                }
+            }
         }
+        i0 = i1;
     }
     // Lᵀ into aux (upper triangle, β on the diagonal): as Drmač and Veselić
     // advise, the iteration runs on the rows of Lᵀ (the columns of L), which
@@ -476,6 +510,8 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         ws.aux.rows_mut(),
         ws.j.rows_mut(),
         &mut ws.norms,
+        &mut ws.scale,
+        &mut ws.inv_scale,
         k,
         k,
         tol,
@@ -484,77 +520,58 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     Ok(Some((e, info)))
 }
 
-/// The QR path's direction: `M = Ŷᵀ·J` (`k×k`, `Ŷ` the scaled rows of `Lᵀ`
-/// in `aux`, so `polar(L) = M`),
-/// then the reflectors: wide `out = [M 0]·P_{k−1}⋯P₀`, tall
-/// `out = P₀⋯P_{k−1}·[Mᵀ; 0]`.
+/// Rows of `B` per pass over the reflectors in [`assemble_qr`].
+const ASSEMBLY_ROWS: usize = 8;
+
+/// The QR path's direction in the wide layout `k×l`: `B = [M 0]` with
+/// `M = Ŷᵀ·J` (`Ŷ` the scaled rows of `Lᵀ` in `aux`, so `M = polar(L)`), then
+/// `B ← B·P_{k−1}⋯P₀` (the reflectors, four rows of `B` per pass over each
+/// reflector). Wide `G`: `out = B`, built in place. Tall `G`: `B` is built in
+/// `out`'s storage viewed as `k` rows of length `l`, moved to the workspace
+/// and transposed into `out`, so both orientations of `G` run the same
+/// arithmetic and `polar(Gᵀ) = polar(G)ᵀ` bit for bit.
 fn assemble_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
     ws: &mut SvdWorkspace<T, K, L>,
     out: &mut Matrix<T, R, C>,
 ) {
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
-    let y = &ws.aux.rows()[..k];
-    let j = &ws.j.rows()[..k];
-    let x = &ws.x.rows()[..k];
-    let rows = out.rows_mut();
-    if o.tall {
-        // With Lᵀ = Jᵀ·Ŷ-rows, M = Ŷᵀ·J; out rows c < k are Mᵀ's rows
-        // Σᵢ J[i][c]·Ŷ[i]; rows ≥ k: 0.
-        for (c, orow) in rows.iter_mut().enumerate() {
-            orow.fill(T::ZERO);
-            if c < k {
-                for (yrow, jrow) in y.iter().zip(j) {
-                    let a = jrow[c];
-                    if a != T::ZERO {
-                        axpy(a, &yrow[..k], orow);
-                    }
-                }
-            }
+    let flat = out.as_mut_slice();
+    // M into the first k columns of B (row stride l), zeros after.
+    {
+        let y = ws.aux.rows().as_flattened();
+        let j = ws.j.rows().as_flattened();
+        if T::BYTES == 4 {
+            kernel::t_matmul::<T, 4, 8>(y, K, j, K, k, flat, l, k, k);
+        } else {
+            kernel::t_matmul::<T, 4, 4>(y, K, j, K, k, flat, l, k, k);
         }
-        let w = &mut ws.norms[..k];
+        for row in flat.chunks_exact_mut(l).take(k) {
+            row[k..].fill(T::ZERO);
+        }
+    }
+    // The reflectors, last first (τᵢ at x[i][i], vᵢ at x[i][i+1..l]), to a
+    // few rows of B at a time: the rows stay in L1 while the reflectors
+    // stream past once per block.
+    let x = &ws.x.rows()[..k];
+    let b = flat.get_mut(..k * l).unwrap_or_default();
+    for block in b.chunks_mut(ASSEMBLY_ROWS * l) {
         for i in (0..k).rev() {
             let tau = x[i][i];
-            if tau == T::ZERO {
-                continue;
-            }
-            let v = &x[i][i + 1..l];
-            let (head, tail) = rows.split_at_mut(i + 1);
-            let ri = &mut head[i];
-            w.copy_from_slice(&ri[..k]);
-            for (&vr, orow) in v.iter().zip(tail.iter()) {
-                if vr != T::ZERO {
-                    axpy(vr, &orow[..k], w);
-                }
-            }
-            axpy(-tau, w, &mut ri[..k]);
-            for (&vr, orow) in v.iter().zip(tail.iter_mut()) {
-                let c = -tau * vr;
-                if c != T::ZERO {
-                    axpy(c, w, &mut orow[..k]);
-                }
+            if tau != T::ZERO {
+                kernel::reflect_rows(block, l, i, l, &x[i][i + 1..l], tau);
             }
         }
-    } else {
-        for (r, orow) in rows.iter_mut().enumerate() {
-            let orow = &mut orow[..l];
-            orow.fill(T::ZERO);
-            for (yrow, jrow) in y.iter().zip(j) {
-                let a = yrow[r];
-                if a != T::ZERO {
-                    axpy(a, &jrow[..k], &mut orow[..k]);
-                }
-            }
-            for i in (0..k).rev() {
-                let tau = x[i][i];
-                if tau == T::ZERO {
-                    continue;
-                }
-                let v = &x[i][i + 1..l];
-                let w = orow[i] + dot(&orow[i + 1..], v);
-                let tw = tau * w;
-                orow[i] -= tw;
-                axpy(-tw, v, &mut orow[i + 1..]);
+    }
+    if o.tall {
+        // out = Bᵀ: B (k×l, row stride l) → the workspace, then transposed.
+        let xs = ws.x.rows_mut();
+        for (xrow, brow) in xs.iter_mut().zip(flat.chunks_exact(l)).take(k) {
+            xrow[..l].copy_from_slice(brow);
+        }
+        for (r, orow) in out.rows_mut().iter_mut().enumerate() {
+            for (d, xrow) in orow.iter_mut().zip(ws.x.rows().iter()) {
+                *d = xrow[r];
             }
         }
     }
@@ -701,8 +718,8 @@ fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: 
     if !in_ws {
         if !o.tall {
             return PolarInfo {
-                sweeps: 0,
                 rank: k as u32,
+                ..PolarInfo::default()
             }; // same layout already
         }
         // Move the k×l iterate from `out` into the workspace, then transpose.
@@ -724,8 +741,8 @@ fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: 
         }
     }
     PolarInfo {
-        sweeps: 0,
         rank: k as u32,
+        ..PolarInfo::default()
     }
 }
 

@@ -38,18 +38,18 @@
 //!
 //! # Memory
 //!
-//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + K` scalars and one `usize`
+//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + 3·K` scalars and one `usize`
 //! ([`SvdWorkspace::BYTES`]); one workspace serves every matrix with
 //! `min(R, C) ≤ K` and `max(R, C) ≤ L` (checked at compile time).
 //!
 //! | shape (K×L) | `f32` bytes | `f64` bytes |
 //! |---|---:|---:|
-//! | 8×8 | 808 | 1 608 |
-//! | 16×16 | 3 144 | 6 280 |
-//! | 64×64 | 49 416 | 98 824 |
-//! | 128×128 | 197 128 | 394 248 |
-//! | 64×256 | 98 568 | 197 128 |
-//! | 254×512 | 1 037 344 | 2 074 680 |
+//! | 8×8 | 872 | 1 736 |
+//! | 16×16 | 3 272 | 6 536 |
+//! | 64×64 | 49 928 | 99 848 |
+//! | 128×128 | 198 152 | 396 296 |
+//! | 64×256 | 99 080 | 198 152 |
+//! | 254×512 | 1 039 376 | 2 078 744 |
 //!
 //! # Example
 //!
@@ -65,6 +65,7 @@
 //! ```
 
 use crate::error::EgdError;
+use crate::kernel;
 use crate::matrix::{Matrix, dot, sum_sq};
 use crate::scalar::Real;
 
@@ -138,7 +139,7 @@ pub struct SvdInfo {
 ///
 /// ```
 /// use egd_core::svd::SvdWorkspace;
-/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3144);
+/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3272);
 /// ```
 #[derive(Clone, Debug)]
 pub struct SvdWorkspace<T, const K: usize, const L: usize> {
@@ -146,12 +147,15 @@ pub struct SvdWorkspace<T, const K: usize, const L: usize> {
     pub(crate) j: Matrix<T, K, K>,
     pub(crate) aux: Matrix<T, K, K>,
     pub(crate) norms: [T; K],
+    /// Per-row scales of the fast scaled rotations and their inverses.
+    pub(crate) scale: [T; K],
+    pub(crate) inv_scale: [T; K],
     /// Row count `k` of the rotation kept in `aux` for a warm start (0: none).
     pub(crate) warm_k: usize,
 }
 
 impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
-    /// Size in bytes: `(K·L + 2·K² + K)·size_of::<T>()` plus one `usize`.
+    /// Size in bytes: `(K·L + 2·K² + 3·K)·size_of::<T>()` plus one `usize`.
     pub const BYTES: usize = size_of::<Self>();
 
     /// Forgets the rotation kept for a warm start (see
@@ -169,6 +173,8 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
             j: Matrix::zeros(),
             aux: Matrix::zeros(),
             norms: [T::ZERO; K],
+            scale: [T::ONE; K],
+            inv_scale: [T::ONE; K],
             warm_k: 0,
         }
     }
@@ -239,35 +245,86 @@ pub(crate) fn load_scaled<
     e
 }
 
-/// Rows `p < q` of `m`, both mutable; `None` out of range (never, for the
-/// callers here: it keeps the code free of panic paths).
+/// A pivot row `p`, its partner `q > p` (both mutable) and the next
+/// partner `q + 1` if there is one.
+type PivotRows<'a, T, const N: usize> = (&'a mut [T; N], &'a mut [T; N], Option<&'a [T; N]>);
+
+/// Rows `p < q` of `m`, both mutable, and row `q + 1` if there is one;
+/// `None` out of range (never, for the callers here: it keeps the code free
+/// of panic paths).
 #[inline]
-fn two_rows<T, const N: usize>(
+fn pivot_rows<T, const N: usize>(
     m: &mut [[T; N]],
     p: usize,
     q: usize,
-) -> Option<(&mut [T; N], &mut [T; N])> {
+) -> Option<PivotRows<'_, T, N>> {
     let (lo, hi) = m.split_at_mut_checked(q)?;
-    Some((lo.get_mut(p)?, hi.first_mut()?))
+    let (xq, rest) = hi.split_first_mut()?;
+    Some((lo.get_mut(p)?, xq, rest.first()))
 }
 
-#[inline]
-fn rotate<T: Real>(xp: &mut [T], xq: &mut [T], c: T, s: T) {
-    for (a, b) in xp.iter_mut().zip(xq.iter_mut()) {
-        let (u, v) = (*a, *b);
-        *a = c * u - s * v;
-        *b = s * u + c * v;
-    }
+/// Scales outside `[1/64, 64]` are folded into their rows at the start of a
+/// sweep, so the stored rows stay within a few bits of the true ones.
+const SCALE_BAND: f64 = 64.0;
+
+/// Sweeps run with a threshold: a pair is rotated only if its relative
+/// cosine is at least the mean of the pairs tested so far in the sweep
+/// (Rutishauser's threshold strategy: in the first sweeps of a cold start
+/// nearly every pair is far from orthogonal, and the small rotations are the
+/// ones that barely reduce the off-diagonal mass). Convergence is only ever
+/// declared by a later sweep without threshold.
+const THRESHOLD_SWEEPS: u16 = 2;
+
+/// Per-row state of the iteration: norms (not squared), the scales of the
+/// fast rotations and their inverses.
+struct RowState<'a, T> {
+    norm: &'a mut [T],
+    scale: &'a mut [T],
+    inv: &'a mut [T],
+}
+
+/// One planned rotation of rows `p, q`: true squared norms `a`, `b`, true
+/// dot `g`, `t = tan θ` and `w = 1/cos θ = √(1 + t²)`.
+#[derive(Clone, Copy)]
+struct Plan<T> {
+    p: usize,
+    q: usize,
+    a: T,
+    b: T,
+    g: T,
+    t: T,
+    w: T,
 }
 
 /// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`, accumulating
 /// the rotations into the first `k` rows (length `k`) of `j`, which must hold
 /// an orthogonal start (usually the identity). `tol` is the relative
-/// orthogonality tolerance.
+/// orthogonality tolerance. `norm`, `scale` and `inv` are scratch of length
+/// `k`.
+///
+/// **Order.** Row-cyclic: pivot `p = 0, 1, …` against `q = p+1, …, k−1`,
+/// with de Rijk's pivoting (the largest remaining row moves to position `p`
+/// first).
+///
+/// **Rotations.** LAPACK's *fast scaled rotations* (`xGSVJ0`): the true row
+/// `i` is `scale[i]·x[i]` (and `scale[i]·j[i]`), and a rotation of rows
+/// `p, q` is two shears `x_p ← x_p − α x_q`, `x_q ← x_q + β x_p` with the
+/// cosine moved into the scales (the larger scale shrinks by `c`, the
+/// smaller grows by `1/c`): two multiplications per element instead of four.
+/// The dot product of the pivot with its next partner is computed in the
+/// same pass. The scales are folded back before returning, so on `Ok` the
+/// rows of `x` and `j` are the true ones.
+///
+/// **Angle.** `t = sign·2|g| / (|b−a| + √((b−a)² + 4g²))` (Rutishauser's
+/// `t = sign(ζ)/(|ζ| + √(1+ζ²))`, `ζ = (b−a)/2g`, multiplied through by
+/// `2|g|`: no overflow for large `ζ`, one division fewer); norms are cached
+/// unsquared, so a pair that needs no rotation costs no square root.
 pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     x: &mut [[T; N]],
     j: &mut [[T; K]],
-    norms: &mut [T],
+    norm: &mut [T],
+    scale: &mut [T],
+    inv: &mut [T],
     k: usize,
     l: usize,
     tol: T,
@@ -275,23 +332,46 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
 ) -> Result<SvdInfo, EgdError> {
     // Clamp the sizes to the buffers so every index below is provably in
     // bounds (no panic path; the callers pass consistent sizes).
-    let k = k.min(x.len()).min(j.len()).min(norms.len()).min(K);
+    let k = k
+        .min(x.len())
+        .min(j.len())
+        .min(norm.len())
+        .min(scale.len())
+        .min(inv.len())
+        .min(K);
     let l = l.min(N);
-    let (x, j, norms) = (&mut x[..k], &mut j[..k], &mut norms[..k]);
-    let small = T::MIN_POSITIVE / T::EPSILON;
+    let (x, j) = (&mut x[..k], &mut j[..k]);
+    let mut st = RowState {
+        norm: &mut norm[..k],
+        scale: &mut scale[..k],
+        inv: &mut inv[..k],
+    };
+    // Rows with ‖x‖² ≤ MIN_POSITIVE/eps are treated as zero.
+    let small = (T::MIN_POSITIVE / T::EPSILON).sqrt();
     let root_eps = T::EPSILON.sqrt();
-    let big_theta = T::ONE / root_eps;
+    let tiny = T::MIN_POSITIVE / T::EPSILON;
+    let (lo_band, hi_band) = (T::from_f64(1.0 / SCALE_BAND), T::from_f64(SCALE_BAND));
+    st.scale.fill(T::ONE);
+    st.inv.fill(T::ONE);
     let mut rotations = 0u32;
     for sweep in 1..=max_sweeps {
-        for (n, row) in norms.iter_mut().zip(x.iter()) {
-            *n = sum_sq(&row[..l]);
+        for (i, (xr, jr)) in x.iter_mut().zip(j.iter_mut()).enumerate() {
+            let d = st.scale[i];
+            if d < lo_band || d > hi_band {
+                fold(&mut xr[..l], &mut jr[..k], d);
+                st.scale[i] = T::ONE;
+                st.inv[i] = T::ONE;
+            }
+            st.norm[i] = kernel::dot(&xr[..l], &xr[..l]).sqrt() * st.scale[i];
         }
         let mut rotated = false;
+        let threshold = sweep <= THRESHOLD_SWEEPS;
+        let (mut cos_sum, mut cos_count) = (T::ZERO, T::ZERO);
         for p in 0..k.saturating_sub(1) {
             // de Rijk: bring the largest remaining row to the pivot position.
             let mut imax = p;
-            let mut nmax = norms[p];
-            for (i, &n) in norms.iter().enumerate().skip(p + 1) {
+            let mut nmax = st.norm[p];
+            for (i, &n) in st.norm.iter().enumerate().skip(p + 1) {
                 if n > nmax {
                     imax = i;
                     nmax = n;
@@ -300,45 +380,60 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
             if imax != p && imax < k {
                 x.swap(p, imax);
                 j.swap(p, imax);
-                norms.swap(p, imax);
+                st.norm.swap(p, imax);
+                st.scale.swap(p, imax);
+                st.inv.swap(p, imax);
             }
             if nmax <= small {
                 break; // every remaining row is numerically zero
             }
+            // dot(x_p, x_q) of the current q, when the previous rotation
+            // computed it on the way (scaled units).
+            let mut known: Option<T> = None;
             for q in p + 1..k {
-                let (a, b) = (norms[p], norms[q]);
-                if b <= small {
+                let (rp, rq) = (st.norm[p], st.norm[q]);
+                let raw = known.take();
+                if rq <= small {
                     continue;
                 }
-                let Some((xp, xq)) = two_rows(x, p, q) else {
+                let g = match raw {
+                    Some(g) => g,
+                    None => kernel::dot(&x[p][..l], &x[q][..l]),
+                } * st.scale[p]
+                    * st.scale[q];
+                let ab = rp * rq;
+                if g.abs() <= tol * ab {
                     continue;
+                }
+                if threshold {
+                    let cos = g.abs() / ab;
+                    cos_sum += cos;
+                    cos_count += T::ONE;
+                    if cos * cos_count < cos_sum {
+                        rotated = true; // not converged: this pair was skipped
+                        continue;
+                    }
+                }
+                let (a, b) = (rp * rp, rq * rq);
+                let t = tangent(a, b, g, tiny);
+                let plan = Plan {
+                    p,
+                    q,
+                    a,
+                    b,
+                    g,
+                    t,
+                    w: (T::ONE + t * t).sqrt(),
                 };
-                let (xp, xq) = (&mut xp[..l], &mut xq[..l]);
-                let g = dot(xp, xq);
-                if g.abs() <= tol * a.sqrt() * b.sqrt() {
-                    continue;
-                }
-                let zeta = (b - a) / (g + g);
-                let t = if zeta.abs() > big_theta {
-                    T::HALF / zeta
-                } else {
-                    zeta.signum() / (zeta.abs() + (T::ONE + zeta * zeta).sqrt())
-                };
-                let c = T::ONE / (T::ONE + t * t).sqrt();
-                let s = c * t;
-                rotate(xp, xq, c, s);
-                if let Some((jp, jq)) = two_rows(j, p, q) {
-                    rotate(&mut jp[..k], &mut jq[..k], c, s);
-                }
-                let na = a - t * g;
-                let nb = b + t * g;
-                norms[p] = if na <= a * root_eps { sum_sq(xp) } else { na };
-                norms[q] = if nb <= b * root_eps { sum_sq(xq) } else { nb };
+                known = rotate_pair(x, j, &mut st, &plan, l, k, root_eps);
                 rotations = rotations.saturating_add(1);
                 rotated = true;
             }
         }
         if !rotated {
+            for (&d, (xr, jr)) in st.scale.iter().zip(x.iter_mut().zip(j.iter_mut())) {
+                fold(&mut xr[..l], &mut jr[..k], d);
+            }
             return Ok(SvdInfo {
                 sweeps: sweep,
                 rotations,
@@ -346,6 +441,119 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
         }
     }
     Err(EgdError::NotConverged { sweeps: max_sweeps })
+}
+
+/// `t = tan θ` of the rotation that makes rows with squared norms `a`, `b`
+/// and dot `g ≠ 0` orthogonal (the smaller of the two solutions):
+/// `t = sign(ζ)·2|g| / (|b−a| + √((b−a)² + 4g²))`, `ζ = (b−a)/2g`. When the
+/// squares would underflow (rows far below `1`), the `ζ` form is used.
+#[inline(always)]
+fn tangent<T: Real>(a: T, b: T, g: T, tiny: T) -> T {
+    let (diff, num) = (b - a, g.abs() + g.abs());
+    let sign = diff.signum() * g.signum();
+    let s2 = diff * diff + num * num;
+    if s2 > tiny {
+        sign * num / (diff.abs() + s2.sqrt())
+    } else {
+        let zeta = diff / (g + g);
+        let big_theta = T::ONE / T::EPSILON.sqrt();
+        if zeta.abs() > big_theta {
+            T::HALF / zeta
+        } else {
+            zeta.signum() / (zeta.abs() + (T::ONE + zeta * zeta).sqrt())
+        }
+    }
+}
+
+/// Applies one planned rotation (rows of `x` and `j`, scales, cached norms)
+/// and returns `dot(x_p, x_next)` of the rotated pivot, if a next row exists.
+#[inline(always)]
+fn rotate_pair<T: Real, const N: usize, const K: usize>(
+    x: &mut [[T; N]],
+    j: &mut [[T; K]],
+    st: &mut RowState<'_, T>,
+    r: &Plan<T>,
+    l: usize,
+    k: usize,
+    root_eps: T,
+) -> Option<T> {
+    let (Some(&dp), Some(&dq), Some(&ip), Some(&iq)) = (
+        st.scale.get(r.p),
+        st.scale.get(r.q),
+        st.inv.get(r.p),
+        st.inv.get(r.q),
+    ) else {
+        return None;
+    };
+    let (xp, xq, next) = pivot_rows(x, r.p, r.q)?;
+    let (xp, xq) = (&mut xp[..l], &mut xq[..l]);
+    let next = next.map(|n| &n[..l]);
+    let (jp, jq, _) = pivot_rows(j, r.p, r.q)?;
+    let (jp, jq) = (&mut jp[..k], &mut jq[..k]);
+    // c² = 1/(1+t²) by a division, off the square root: β needs it first.
+    let (t, w) = (r.t, r.w);
+    let c2 = T::ONE / (T::ONE + t * t);
+    let c = w * c2;
+    // (scale, inverse) of p and q after the rotation.
+    let (sp, ip2, sq, iq2, known) = if dp >= dq {
+        // x_p ← x_p − t(d_q/d_p)·x_q, d_p ← c·d_p;
+        // x_q ← x_q + t·c²(d_p/d_q)·x_p, d_q ← d_q/c.
+        let (alpha, beta) = (t * dq * ip, t * c2 * dp * iq);
+        let known = match next {
+            Some(nx) => Some(kernel::shear_dot::<T, true>(xp, xq, nx, alpha, beta)),
+            None => {
+                kernel::shear(xp, xq, alpha, beta);
+                None
+            }
+        };
+        kernel::shear(jp, jq, alpha, beta);
+        (dp * c, ip * w, dq * w, iq * c, known)
+    } else {
+        // x_q ← x_q + t(d_p/d_q)·x_p, d_q ← c·d_q;
+        // x_p ← x_p − t·c²(d_q/d_p)·x_q, d_p ← d_p/c.
+        let (alpha, beta) = (-(t * dp * iq), -(t * c2 * dq * ip));
+        let known = match next {
+            Some(nx) => Some(kernel::shear_dot::<T, false>(xq, xp, nx, alpha, beta)),
+            None => {
+                kernel::shear(xq, xp, alpha, beta);
+                None
+            }
+        };
+        kernel::shear(jq, jp, alpha, beta);
+        (dp * w, ip * c, dq * c, iq * w, known)
+    };
+    let na = r.a - t * r.g;
+    let nb = r.b + t * r.g;
+    let np = if na <= r.a * root_eps {
+        kernel::dot(xp, xp).sqrt() * sp
+    } else {
+        na.sqrt()
+    };
+    let nq = if nb <= r.b * root_eps {
+        kernel::dot(xq, xq).sqrt() * sq
+    } else {
+        nb.sqrt()
+    };
+    for (i, n, s, v) in [(r.p, np, sp, ip2), (r.q, nq, sq, iq2)] {
+        if let (Some(a), Some(b), Some(c)) =
+            (st.norm.get_mut(i), st.scale.get_mut(i), st.inv.get_mut(i))
+        {
+            *a = n;
+            *b = s;
+            *c = v;
+        }
+    }
+    known
+}
+
+/// `x ← d·x`, `j ← d·j` (nothing for `d = 1`).
+#[inline]
+fn fold<T: Real>(x: &mut [T], j: &mut [T], d: T) {
+    if d != T::ONE {
+        for v in x.iter_mut().chain(j.iter_mut()) {
+            *v *= d;
+        }
+    }
 }
 
 /// The first `k` rows (length `k`) of `j` become the identity.
@@ -430,6 +638,8 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
         ws.x.rows_mut(),
         ws.j.rows_mut(),
         &mut ws.norms,
+        &mut ws.scale,
+        &mut ws.inv_scale,
         o.k,
         o.l,
         tol,
@@ -594,18 +804,18 @@ mod tests {
 
     #[test]
     fn workspace_bytes_table() {
-        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 808);
-        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1608);
-        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3144);
-        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6280);
-        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49416);
-        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 98824);
-        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 197_128);
-        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 394_248);
-        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 98568);
-        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 197_128);
-        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_344);
-        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_074_680);
+        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 872);
+        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1736);
+        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3272);
+        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6536);
+        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49928);
+        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 99848);
+        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 198_152);
+        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 396_296);
+        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 99080);
+        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 198_152);
+        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_039_376);
+        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_078_744);
     }
 
     #[test]
