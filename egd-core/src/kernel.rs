@@ -123,6 +123,27 @@ pub(crate) fn shear_dot<T: Real, const FIRST: bool>(
     combine(&acc, t)
 }
 
+/// [`t_matmul`] with the register tile for `T`: 4×8 for `f32` (eight SSE2
+/// accumulators), 4×4 for `f64`.
+#[inline]
+pub(crate) fn t_matmul_auto<T: Real>(
+    a: &[T],
+    sa: usize,
+    b: &[T],
+    sb: usize,
+    n: usize,
+    c: &mut [T],
+    sc: usize,
+    m: usize,
+    nc: usize,
+) {
+    if T::BYTES == 4 {
+        t_matmul::<T, 4, 8>(a, sa, b, sb, n, c, sc, m, nc);
+    } else {
+        t_matmul::<T, 4, 4>(a, sa, b, sb, n, c, sc, m, nc);
+    }
+}
+
 /// `C = Aᵀ·B` on flat row-major storage: `c[r·sc + j] = Σᵢ a[i·sa + r]·b[i·sb + j]`
 /// for `r < m`, `j < nc`, `i < n`. Each element is summed over `i` in
 /// increasing order from zero, exactly as one `axpy` per `i` would, so the

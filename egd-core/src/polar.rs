@@ -377,42 +377,15 @@ fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: us
     out: &mut Matrix<T, R, C>,
 ) {
     let o = orient::<R, C>();
-    let (k, l) = (o.k, o.l);
-    let y = &ws.x.rows()[..k];
-    let j = &ws.j.rows()[..k];
-    const BLOCK: usize = 4;
+    let k = o.k;
+    let y = ws.x.rows().as_flattened();
+    let j = ws.j.rows().as_flattened();
     if o.tall {
-        // out[r][..] = Σᵢ y[i][r]·j[i][..k]
-        for (rb, oblock) in out.rows_mut().chunks_mut(BLOCK).enumerate() {
-            let r0 = rb * BLOCK;
-            for orow in oblock.iter_mut() {
-                orow.fill(T::ZERO);
-            }
-            for (yrow, jrow) in y.iter().zip(j) {
-                let coef = yrow.get(r0..).unwrap_or(&[]);
-                for (&a, orow) in coef.iter().zip(oblock.iter_mut()) {
-                    if a != T::ZERO {
-                        axpy(a, &jrow[..k], orow);
-                    }
-                }
-            }
-        }
+        // out[r][..k] = Σᵢ y[i][r]·j[i][..k]
+        kernel::t_matmul_auto(y, L, j, K, k, out.as_mut_slice(), C, R, C);
     } else {
-        // out[r][..] = Σᵢ j[i][r]·y[i][..l]
-        for (rb, oblock) in out.rows_mut().chunks_mut(BLOCK).enumerate() {
-            let r0 = rb * BLOCK;
-            for orow in oblock.iter_mut() {
-                orow.fill(T::ZERO);
-            }
-            for (yrow, jrow) in y.iter().zip(j) {
-                let coef = jrow.get(r0..).unwrap_or(&[]);
-                for (&a, orow) in coef.iter().zip(oblock.iter_mut()) {
-                    if a != T::ZERO {
-                        axpy(a, &yrow[..l], orow);
-                    }
-                }
-            }
-        }
+        // out[r][..l] = Σᵢ j[i][r]·y[i][..l]
+        kernel::t_matmul_auto(j, K, y, L, k, out.as_mut_slice(), C, R, C);
     }
 }
 
@@ -541,11 +514,7 @@ fn assemble_qr<T: Real, const R: usize, const C: usize, const K: usize, const L:
     {
         let y = ws.aux.rows().as_flattened();
         let j = ws.j.rows().as_flattened();
-        if T::BYTES == 4 {
-            kernel::t_matmul::<T, 4, 8>(y, K, j, K, k, flat, l, k, k);
-        } else {
-            kernel::t_matmul::<T, 4, 4>(y, K, j, K, k, flat, l, k, k);
-        }
+        kernel::t_matmul_auto(y, K, j, K, k, flat, l, k, k);
         for row in flat.chunks_exact_mut(l).take(k) {
             row[k..].fill(T::ZERO);
         }
