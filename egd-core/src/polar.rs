@@ -12,12 +12,10 @@
 //!   roughly in `[0.7, 1.2]`, not at 1, and it amplifies numerically-null
 //!   directions; it ignores the cutoff.
 //!
-//! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit for non-square `G` when both
-//! orientations run the same arithmetic on the same rows: Newton–Schulz, and
-//! Jacobi without QR preconditioning. With preconditioning (the default when
-//! the long side is at least twice the short one) the reflectors are applied
-//! to rows in one orientation and to columns in the other, and the two agree
-//! to the accuracy contract. (A square `G` is always processed as `Gᵀ`.)
+//! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit for non-square `G`: both
+//! orientations work on the same oriented rows (`Gᵀ` for tall `G`, `G` for
+//! wide) with the same arithmetic, for Newton–Schulz and for Jacobi with or
+//! without QR preconditioning. (A square `G` is always processed as `Gᵀ`.)
 //!
 //! # Accuracy
 //!

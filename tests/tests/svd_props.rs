@@ -150,22 +150,21 @@ proptest! {
         prop_assert!(rel_err(&polar_of(&qa, &PolarConfig::default()), &qp) <= 1e-9);
     }
 
-    /// polar(Gᵀ) = polar(G)ᵀ: bit for bit on non-square input when both
-    /// orientations take the same path (no QR preconditioning, or
-    /// Newton–Schulz), to the accuracy contract with preconditioning.
+    /// polar(Gᵀ) = polar(G)ᵀ bit for bit on non-square input: both
+    /// orientations run the same arithmetic on the same rows, with or
+    /// without QR preconditioning, and for Newton–Schulz.
     #[test]
     fn polar_transpose(a in matrix::<3, 7>()) {
         let plain = PolarConfig { precondition: false, ..PolarConfig::default() };
-        for cfg in [plain, PolarConfig { precondition: false, ..PolarConfig::paper() }, PolarConfig::newton_schulz()] {
+        for cfg in [
+            plain,
+            PolarConfig { precondition: false, ..PolarConfig::paper() },
+            PolarConfig::default(),
+            PolarConfig::paper(),
+            PolarConfig::newton_schulz(),
+        ] {
             let q = polar_of(&a, &cfg);
             prop_assert_eq!(polar_of(&transpose(&a), &cfg), transpose(&q));
-        }
-        for cfg in [PolarConfig::default(), PolarConfig::paper()] {
-            let q = polar_of(&a, &cfg);
-            let qt = polar_of(&transpose(&a), &cfg);
-            let s = svd_of::<f64, 3, 7, 3>(&a).1;
-            let kappa = s[0] / s[2].max(f64::MIN_POSITIVE);
-            prop_assert!(rel_err(&qt, &transpose(&q)) <= tol::POLAR_F64.max(100.0 * f64::EPSILON * kappa));
         }
     }
 
@@ -182,11 +181,18 @@ proptest! {
         }
     }
 
-    /// Clamp(1e-6), the reference code's cutoff, equals U·Vᵀ on full-rank input (f32, 1e-5).
+    /// Clamp(1e-6), the reference code's cutoff, is U·Vᵀ on full-rank input
+    /// (f32): every σ is far above ε, so it gives the Auto result bit for bit,
+    /// which meets the accuracy contract. (A fixed 1e-5 bound here was flaky:
+    /// over 20 000 such inputs the error reaches 1.9e-5 ≈ 0.4·eps·κ with the
+    /// Jacobi of 88f6274 and 1.6e-5 with today's.)
     #[test]
     fn clamp_matches_uvt_on_full_rank(a1 in angles(), a2 in angles(), s in prop::collection::vec(0.05f64..20.0, 4)) {
         let (a, p) = build::<4, 8, 4>(&a1, &a2, &s);
         let q = polar_of(&to_f32(&a), &PolarConfig { cutoff: Cutoff::Clamp(1e-6), ..PolarConfig::default() });
-        prop_assert!(rel_err(&to_f64(&q), &p) <= 1e-5, "{}", rel_err(&to_f64(&q), &p));
+        prop_assert_eq!(q, polar_of(&to_f32(&a), &PolarConfig::default()));
+        let kappa = s.iter().cloned().fold(0.0, f64::max) / s.iter().cloned().fold(f64::MAX, f64::min);
+        let bound = tol::POLAR_F32.max(100.0 * f64::from(f32::EPSILON) * kappa);
+        prop_assert!(rel_err(&to_f64(&q), &p) <= bound, "{}", rel_err(&to_f64(&q), &p));
     }
 }
