@@ -38,18 +38,18 @@
 //!
 //! # Memory
 //!
-//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + 3·K` scalars and one `usize`
+//! [`SvdWorkspace<T, K, L>`] holds `K·L + 2·K² + 3·K` scalars and `K + 1` `usize`s
 //! ([`SvdWorkspace::BYTES`]); one workspace serves every matrix with
 //! `min(R, C) ≤ K` and `max(R, C) ≤ L` (checked at compile time).
 //!
-//! | shape (K×L) | `f32` bytes | `f64` bytes |
+//! | shape (K×L) | `f32` bytes | `f64` bytes (64-bit host) |
 //! |---|---:|---:|
-//! | 8×8 | 872 | 1 736 |
-//! | 16×16 | 3 272 | 6 536 |
-//! | 64×64 | 49 928 | 99 848 |
-//! | 128×128 | 198 152 | 396 296 |
-//! | 64×256 | 99 080 | 198 152 |
-//! | 254×512 | 1 039 376 | 2 078 744 |
+//! | 8×8 | 936 | 1 800 |
+//! | 16×16 | 3 400 | 6 664 |
+//! | 64×64 | 50 440 | 100 360 |
+//! | 128×128 | 199 176 | 397 320 |
+//! | 64×256 | 99 592 | 198 664 |
+//! | 254×512 | 1 041 408 | 2 080 776 |
 //!
 //! # Example
 //!
@@ -139,7 +139,7 @@ pub struct SvdInfo {
 ///
 /// ```
 /// use egd_core::svd::SvdWorkspace;
-/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3272);
+/// assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3400);
 /// ```
 #[derive(Clone, Debug)]
 pub struct SvdWorkspace<T, const K: usize, const L: usize> {
@@ -150,12 +150,14 @@ pub struct SvdWorkspace<T, const K: usize, const L: usize> {
     /// Per-row scales of the fast scaled rotations and their inverses.
     pub(crate) scale: [T; K],
     pub(crate) inv_scale: [T; K],
+    /// The row permutation of the pivoted LQ (QR path of the polar factor).
+    pub(crate) perm: [usize; K],
     /// Row count `k` of the rotation kept in `aux` for a warm start (0: none).
     pub(crate) warm_k: usize,
 }
 
 impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
-    /// Size in bytes: `(K·L + 2·K² + 3·K)·size_of::<T>()` plus one `usize`.
+    /// Size in bytes: `(K·L + 2·K² + 3·K)·size_of::<T>()` plus `K + 1` `usize`s.
     pub const BYTES: usize = size_of::<Self>();
 
     /// Forgets the rotation kept for a warm start (see
@@ -175,6 +177,7 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
             norms: [T::ZERO; K],
             scale: [T::ONE; K],
             inv_scale: [T::ONE; K],
+            perm: [0; K],
             warm_k: 0,
         }
     }
@@ -804,18 +807,18 @@ mod tests {
 
     #[test]
     fn workspace_bytes_table() {
-        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 872);
-        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1736);
-        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3272);
-        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6536);
-        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 49928);
-        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 99848);
-        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 198_152);
-        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 396_296);
-        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 99080);
-        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 198_152);
-        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_039_376);
-        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_078_744);
+        assert_eq!(SvdWorkspace::<f32, 8, 8>::BYTES, 936);
+        assert_eq!(SvdWorkspace::<f64, 8, 8>::BYTES, 1800);
+        assert_eq!(SvdWorkspace::<f32, 16, 16>::BYTES, 3400);
+        assert_eq!(SvdWorkspace::<f64, 16, 16>::BYTES, 6664);
+        assert_eq!(SvdWorkspace::<f32, 64, 64>::BYTES, 50440);
+        assert_eq!(SvdWorkspace::<f64, 64, 64>::BYTES, 100_360);
+        assert_eq!(SvdWorkspace::<f32, 128, 128>::BYTES, 199_176);
+        assert_eq!(SvdWorkspace::<f64, 128, 128>::BYTES, 397_320);
+        assert_eq!(SvdWorkspace::<f32, 64, 256>::BYTES, 99592);
+        assert_eq!(SvdWorkspace::<f64, 64, 256>::BYTES, 198_664);
+        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_041_408);
+        assert_eq!(SvdWorkspace::<f64, 254, 512>::BYTES, 2_080_776);
     }
 
     #[test]
