@@ -320,9 +320,10 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
         say!("failed before the first epoch completed: {e}");
     }
     say!(
-        "time: {} ms/step (median over epochs), {} s of training to grok, {} s wall in total",
+        "time: {} ms/step (median over epochs), {} s of training to grok, {} s wall to grok (evaluation included), {} s wall in total",
         r.ms_per_step().map_or_else(|| "–".into(), |m| num(m, 3)),
         r.grok_train_s().map_or_else(|| "–".into(), |s| num(s, 2)),
+        r.grok_wall_s().map_or_else(|| "–".into(), |s| num(s, 2)),
         num(r.wall_s, 2)
     );
     for p in [&r.csv, &r.svg].into_iter().flatten() {

@@ -2,12 +2,13 @@
 //!
 //! # CSV (one file per run)
 //!
-//! `epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms`, one row
-//! per completed epoch: `epoch` is 1-based (completed epochs), `step` =
-//! `epoch × steps_per_epoch`, accuracies and mean losses (without the
-//! weight-decay term) over the whole train/test split after that epoch,
+//! `epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms,wall_s`,
+//! one row per completed epoch: `epoch` is 1-based (completed epochs),
+//! `step` = `epoch × steps_per_epoch`, accuracies and mean losses (without
+//! the weight-decay term) over the whole train/test split after that epoch,
 //! `w1_norm` the Frobenius norm of `W1`, `ms` the wall milliseconds of that
-//! epoch's training steps (evaluation excluded).
+//! epoch's training steps (evaluation excluded), `wall_s` the wall seconds
+//! since the run started, at the end of that epoch's evaluation.
 //!
 //! # JSON (`--json`: the last line of stdout)
 //!
@@ -35,6 +36,7 @@
 //! | `final_train_acc`, `final_test_acc`, `final_train_loss`, `final_test_loss` | after the last epoch (`null` if none completed) |
 //! | `ms_per_step` | median over epochs of the epoch's training ms / `steps_per_epoch` |
 //! | `grok_train_s` | seconds of training steps up to the grok epoch (evaluation excluded), or `null` |
+//! | `grok_wall_s` | wall seconds from the start until the grok epoch's evaluation finished (evaluation included), or `null` |
 //! | `wall_s` | wall seconds of the whole run, evaluation included |
 //! | `stop` | `"cap"`, `"early_stop"` or `"failed"` |
 //! | `error` | why a `"failed"` run stopped (e.g. a NaN loss), else `null` |
@@ -180,6 +182,7 @@ pub fn run_json(r: &RunResult) -> String {
         .float("final_test_loss", last.map(|l| l.test_loss), 6)
         .float("ms_per_step", r.ms_per_step(), 4)
         .float("grok_train_s", r.grok_train_s(), 4)
+        .float("grok_wall_s", r.grok_wall_s(), 4)
         .raw("wall_s", json_num(r.wall_s, 4))
         .str("stop", r.stop.name());
     match &r.stop {
@@ -201,11 +204,12 @@ pub fn runs_json(runs: &[RunResult]) -> String {
 /// The CSV curve of a run (header and one row per epoch).
 #[must_use]
 pub fn curve_csv(r: &RunResult) -> String {
-    let mut s = String::from("epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms\n");
+    let mut s =
+        String::from("epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms,wall_s\n");
     for e in &r.curve {
         let _ = writeln!(
             s,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             e.epoch,
             e.step,
             num(e.train_acc, 6),
@@ -213,7 +217,8 @@ pub fn curve_csv(r: &RunResult) -> String {
             num(e.train_loss, 6),
             num(e.test_loss, 6),
             num(e.w1_norm, 5),
-            num(e.ms, 3)
+            num(e.ms, 3),
+            num(e.wall_s, 3)
         );
     }
     s

@@ -67,6 +67,9 @@ pub struct EpochRecord {
     pub w1_norm: f64,
     /// Wall milliseconds of this epoch's training steps (evaluation excluded).
     pub ms: f64,
+    /// Wall seconds since the run started, at the end of this epoch's
+    /// evaluation (setup, training and evaluation included).
+    pub wall_s: f64,
 }
 
 /// Why a run ended.
@@ -180,6 +183,14 @@ impl RunResult {
                 .sum::<f64>()
                 / 1000.0,
         )
+    }
+
+    /// Wall seconds from the start of the run until the grok epoch's
+    /// evaluation finished (setup, training and every evaluation included).
+    #[must_use]
+    pub fn grok_wall_s(&self) -> Option<f64> {
+        let g = self.grok_epoch()?;
+        self.curve.iter().find(|r| r.epoch == g).map(|r| r.wall_s)
     }
 
     /// Seconds of training steps over the whole run.
@@ -476,6 +487,7 @@ pub(crate) fn train<
                 test_loss: f64::from(te.loss),
                 w1_norm: f64::from(net.l1.w.frobenius_norm()),
                 ms,
+                wall_s: start.elapsed().as_secs_f64(),
             };
             result.curve.push(rec);
             observer(&rec);
@@ -511,6 +523,7 @@ mod tests {
             test_loss: 0.0,
             w1_norm: 0.0,
             ms: 20.0,
+            wall_s: f64::from(epoch) * 0.5,
         }
     }
 
@@ -539,6 +552,7 @@ mod tests {
         assert_eq!(r.epoch_99(), Some(4));
         assert_eq!(r.ms_per_step(), Some(2.0));
         assert_eq!(r.grok_train_s(), Some(0.06));
+        assert_eq!(r.grok_wall_s(), Some(1.5));
         assert_eq!(r.epochs_run(), 4);
     }
 

@@ -236,6 +236,8 @@ const KEYS: &[&str] = &[
     "final_train_acc",
     "final_test_acc",
     "ms_per_step",
+    "grok_train_s",
+    "grok_wall_s",
     "wall_s",
 ];
 
@@ -365,12 +367,12 @@ fn grok_writes_json_csv_and_svg() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms")
+        Some("epoch,step,train_acc,test_acc,train_loss,test_loss,w1_norm,ms,wall_s")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3);
     assert!(rows[2].starts_with("3,39,"), "{}", rows[2]);
-    assert!(rows.iter().all(|r| r.split(',').count() == 8));
+    assert!(rows.iter().all(|r| r.split(',').count() == 9));
     let plot = std::fs::read_to_string(svg).unwrap();
     assert!(plot.starts_with("<svg") && plot.contains("<polyline"));
     assert!(stdout(&o).contains(&format!("wrote {csv}")));
