@@ -13,7 +13,7 @@ pub const IN: usize = 2 * P;
 /// Hidden units.
 pub const HIDDEN: usize = 48;
 /// Share of the `P²` pairs used for training (the rest is the test set).
-pub const TRAIN_FRACTION: f64 = 0.9;
+pub const TRAIN_FRACTION: f64 = 0.95;
 /// Minibatch size (the last partial batch of each epoch is dropped).
 pub const BATCH: usize = 64;
 /// Learning rate, the same for EGD and SGD (no momentum).
