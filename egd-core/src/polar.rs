@@ -451,13 +451,14 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
             *n = kernel::dot(&row[i0..l], &row[i0..l]);
         }
         for i in i0..i1 {
-            let mut best = i;
-            for r in i + 1..k {
-                if ws.norms[r] > ws.norms[best] {
-                    best = r;
+            let (mut best, mut nbest) = (i, ws.norms.get(i).copied().unwrap_or(T::ZERO));
+            for (r, &n) in ws.norms.iter().enumerate().take(k).skip(i + 1) {
+                if n > nbest {
+                    (best, nbest) = (r, n);
                 }
             }
-            if best != i {
+            let fits = |len: usize| i < len && best < len;
+            if best != i && fits(x.len()) && fits(ws.norms.len()) && fits(ws.perm.len()) {
                 x.swap(i, best);
                 ws.norms.swap(i, best);
                 ws.perm.swap(i, best);
