@@ -1,11 +1,16 @@
 //! Time of one training step, SGD vs EGD on the same batch and the same
 //! weights (a fixed snapshot: the He-initialised network, so the Jacobi sweep
 //! count is the same in every iteration), and its split: forward + backward
-//! (`batch_grad`), the W1 polar factor alone, and the whole step.
+//! (`batch_grad` per sample, `batch_grad_blocked` as the harness runs it),
+//! the W1 polar factor alone, the whole step (gradient on the blocked fast
+//! path, as in the harness, then the optimizer), and evaluation of the test
+//! split on the blocked forward-only path (`evaluate_blocked`, throughput in
+//! examples).
 //!
 //! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
-//! 512, output `p`, batch 512) and a microcontroller model (p = 23, hidden 64,
-//! batch 64). `cargo bench -p egd-bench --bench step`.
+//! 512, output `p`, batch 512; test splits of 4705 and 8065 examples) and a
+//! microcontroller model (p = 23, hidden 64, batch 64).
+//! `cargo bench -p egd-bench --bench step`.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
@@ -18,11 +23,26 @@ use egd_tasks::{Dataset, ModularTask, Op};
 use std::hint::black_box;
 use std::time::Duration;
 
+fn task(p: u32) -> ModularTask {
+    ModularTask::new(p, Op::Add, 0.5, 0).expect("valid task")
+}
+
 fn batch(p: u32, n: usize) -> Vec<([usize; 2], usize)> {
-    let task = ModularTask::new(p, Op::Add, 0.5, 0).expect("valid task");
+    let task = task(p);
     (0..n)
         .map(|i| {
             let e = task.train_example(i).expect("in range");
+            (e.two_hot(), e.label() as usize)
+        })
+        .collect()
+}
+
+/// The whole test split (half of all `p²` pairs).
+fn test_split(p: u32) -> Vec<([usize; 2], usize)> {
+    let task = task(p);
+    (0..task.test_len())
+        .map(|i| {
+            let e = task.test_example(i).expect("in range");
             (e.two_hot(), e.label() as usize)
         })
         .collect()
@@ -78,11 +98,12 @@ macro_rules! shape {
         g.bench_function(BenchmarkId::new("polar_w1", $batch), |b| {
             b.iter(|| polar(black_box(&*w1g), &mut out, &mut ws, &cfg).unwrap())
         });
+        // The harness's step: the blocked gradient, then the optimizer.
         g.bench_function(BenchmarkId::new("sgd_step", $batch), |b| {
             b.iter_batched_ref(
                 || (net.clone(), sgd.clone()),
                 |(n, o)| {
-                    n.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                    n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
                         .unwrap();
                     o.step(&mut **n, &mut *grad).unwrap()
                 },
@@ -93,12 +114,31 @@ macro_rules! shape {
             b.iter_batched_ref(
                 || (net.clone(), egd.clone()),
                 |(n, o)| {
-                    n.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
+                    n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
                         .unwrap();
                     o.step(&mut **n, &mut *grad).unwrap()
                 },
                 BatchSize::LargeInput,
             )
+        });
+        g.finish();
+
+        // Evaluation of the whole test split, per example.
+        let test = test_split($p);
+        let mut g = $c.benchmark_group(concat!("step/", $name));
+        g.throughput(Throughput::Elements(test.len() as u64));
+        g.sample_size(if big { 10 } else { 30 });
+        g.warm_up_time(Duration::from_millis(500));
+        g.measurement_time(Duration::from_secs(if big { 5 } else { 2 }));
+        g.bench_function(BenchmarkId::new("evaluate_blocked8", test.len()), |b| {
+            b.iter(|| {
+                net.evaluate_blocked(
+                    &CrossEntropy,
+                    test.iter().map(|(x, y)| (MultiHot(x), *y)),
+                    &mut block,
+                )
+                .unwrap()
+            })
         });
         g.finish();
     }};

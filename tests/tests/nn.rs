@@ -1,12 +1,12 @@
 //! Networks: finite-difference gradient checks for every layer kind and loss,
 //! sparse/dense equivalence, batch means, bad inputs, initialisers.
 
-use egd_core::EgdError;
 use egd_core::nn::{
-    CrossEntropy, Dense, Input, Kind, Loss, Mlp2, Mlp2Scratch, Mlp3, Mlp3Scratch, Mse, MultiHot,
-    Params, argmax, sign_matches,
+    CrossEntropy, Dense, Input, Kind, Loss, Mlp2, Mlp2BlockScratch, Mlp2Scratch, Mlp3, Mlp3Scratch,
+    Mse, MultiHot, Params, argmax, sign_matches,
 };
 use egd_core::rng::{Init, SplitMix64, fill_normal, standard_normal};
+use egd_core::{EgdError, Matrix, Real};
 use proptest::prelude::*;
 
 /// Finite-difference tolerance on the relative error, as the issue asks.
@@ -577,7 +577,7 @@ proptest! {
         macro_rules! check_b {
             ($b:literal) => {{
                 let mut g = net.zeros_like();
-                let mut s = Box::new(egd_core::nn::Mlp2BlockScratch::<f64, 24, 5, $b>::new());
+                let mut s = Box::new(Mlp2BlockScratch::<f64, 24, 5, $b>::new());
                 let r = net.batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s).unwrap();
                 prop_assert!((r.loss - r0.loss).abs() <= 1e-14 && r.samples == r0.samples && r.correct == r0.correct);
                 prop_assert!(max_diff(&g, &g0) <= 1e-15, "{}", max_diff(&g, &g0));
@@ -598,8 +598,432 @@ proptest! {
         let mut gm = net.zeros_like();
         let rm = net.batch_grad(&Mse, dd(), &mut gm, &mut Mlp2Scratch::new()).unwrap();
         let mut gb = net.zeros_like();
-        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut Box::new(egd_core::nn::Mlp2BlockScratch::<f64, 24, 5, 4>::new())).unwrap();
+        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut Box::new(Mlp2BlockScratch::<f64, 24, 5, 4>::new())).unwrap();
         prop_assert!((rm.loss - rb.loss).abs() <= 1e-14 * rm.loss.max(1.0));
         prop_assert!(max_diff(&gm, &gb) <= 1e-14);
     }
+}
+
+// ---------------------------------------------------------------------------
+// The blocked fast path (`Mlp2::batch_grad_blocked` / `evaluate_blocked`)
+// against the per-sample path, across scalar types, input kinds, losses,
+// biases and block sizes.
+
+/// Relative rounding budget of the fast path against the per-sample path:
+/// the two sum logits (over `HIDDEN` terms) and back-propagated gradients
+/// (over `OUT` terms) in different orders, so differences scale with
+/// `(HIDDEN + OUT)·ε` relative to the size of each tensor.
+fn blocked_rtol<T: Real>(hidden: usize, out: usize) -> f64 {
+    4.0 * (hidden + out) as f64 * T::EPSILON.to_f64()
+}
+
+/// Every active tensor of `a` and `b` agrees elementwise within
+/// `rtol · max|tensor of a|` (plus a tiny floor for all-zero tensors).
+fn assert_grads_close<T: Real, N: Params<T>>(a: &N, b: &N, rtol: f64, what: &str) {
+    for i in 0..N::TENSORS {
+        let info = N::info(i).unwrap();
+        let (ta, tb) = (a.tensor(i), b.tensor(i));
+        let scale = ta.iter().map(|v| v.to_f64().abs()).fold(0.0, f64::max);
+        let tol = rtol * scale + 1e-30;
+        let worst = ta
+            .iter()
+            .zip(tb)
+            .map(|(x, y)| (x.to_f64() - y.to_f64()).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= tol,
+            "{what}: {}: max |Δ| {worst:e} > {tol:e} (scale {scale:e})",
+            info.name
+        );
+    }
+}
+
+/// Bit patterns of every tensor, for same-bits checks.
+fn bits<T: Real, N: Params<T>>(n: &N) -> Vec<u64> {
+    (0..N::TENSORS)
+        .flat_map(|i| {
+            n.tensor(i)
+                .iter()
+                .map(|v| v.to_bits_u64())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn he_net<T: Real, const I: usize, const H: usize, const O: usize>(
+    seed: u64,
+    b1: bool,
+    b2: bool,
+) -> Box<Mlp2<T, I, H, O>> {
+    let mut net = Box::new(Mlp2::<T, I, H, O>::zeros(b1, b2));
+    let mut rng = SplitMix64::new(seed);
+    net.l1
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net.l2
+        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
+    net
+}
+
+/// Runs both paths on `data` and checks agreement of the gradient, the batch
+/// statistics and the evaluation, then checks that the fast path gives the
+/// same bits for every block size and when run twice on a dirty scratch.
+macro_rules! check_blocked {
+    ($t:ty, $i:literal, $h:literal, $o:literal, $net:expr, $loss:expr, $data:expr, $what:expr) => {{
+        let net: &Mlp2<$t, $i, $h, $o> = $net;
+        let loss = $loss;
+        let data = $data;
+        let what: &str = $what;
+        let rtol = blocked_rtol::<$t>($h, $o);
+        let mut g0 = Box::new(net.zeros_like());
+        let r0 = net
+            .batch_grad(&loss, data(), &mut g0, &mut Mlp2Scratch::new())
+            .unwrap();
+        let e0 = net
+            .evaluate(&loss, data(), &mut Mlp2Scratch::new())
+            .unwrap();
+        let mut g8 = Box::new(net.zeros_like());
+        let mut s8 = Box::new(Mlp2BlockScratch::<$t, $h, $o, 8>::new());
+        let r8 = net
+            .batch_grad_blocked(&loss, data(), &mut g8, &mut s8)
+            .unwrap();
+        assert_grads_close(&*g0, &*g8, rtol, what);
+        assert_eq!((r8.samples, r8.correct), (r0.samples, r0.correct), "{what}");
+        let dl = (r8.loss.to_f64() - r0.loss.to_f64()).abs();
+        assert!(
+            dl <= rtol * r0.loss.to_f64().abs().max(1.0),
+            "{what}: loss {dl:e}"
+        );
+        // A fresh scratch (nothing left over from a gradient pass).
+        let e8 = net
+            .evaluate_blocked(
+                &loss,
+                data(),
+                &mut Box::new(Mlp2BlockScratch::<$t, $h, $o, 8>::new()),
+            )
+            .unwrap();
+        assert_eq!((e8.samples, e8.correct), (e0.samples, e0.correct), "{what}");
+        let de = (e8.loss.to_f64() - e0.loss.to_f64()).abs();
+        assert!(
+            de <= rtol * e0.loss.to_f64().abs().max(1.0),
+            "{what}: eval loss {de:e}"
+        );
+        // Fixed orders: the same bits for any block size and scratch state.
+        let want = bits(&*g8);
+        macro_rules! same_bits {
+            ($b:literal) => {{
+                let mut g = Box::new(net.zeros_like());
+                let mut s = Box::new(Mlp2BlockScratch::<$t, $h, $o, $b>::new());
+                for _ in 0..2 {
+                    let r = net
+                        .batch_grad_blocked(&loss, data(), &mut g, &mut s)
+                        .unwrap();
+                    assert_eq!(r, r8, "{what}: B = {}", $b);
+                    assert!(bits(&*g) == want, "{what}: B = {}: other bits", $b);
+                }
+                let e = net.evaluate_blocked(&loss, data(), &mut s).unwrap();
+                assert_eq!(e, e8, "{what}: B = {}", $b);
+            }};
+        }
+        same_bits!(1);
+        same_bits!(3);
+        same_bits!(8);
+        same_bits!(40);
+    }};
+}
+
+fn two_hot_batch(p: usize, len: usize, seed: u64) -> Vec<([usize; 2], usize)> {
+    let mut rng = SplitMix64::new(seed);
+    (0..len)
+        .map(|_| {
+            let a = (rng.next_word() % p as u64) as usize;
+            let b = (rng.next_word() % p as u64) as usize;
+            ([a, p + b], (a + b) % p)
+        })
+        .collect()
+}
+
+fn pm_one_inputs<T: Real, const I: usize>(len: usize, seed: u64) -> Vec<[T; I]> {
+    let mut rng = SplitMix64::new(seed);
+    (0..len)
+        .map(|_| {
+            core::array::from_fn(|_| {
+                if rng.next_word() & 1 == 0 {
+                    T::ONE
+                } else {
+                    -T::ONE
+                }
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn blocked_matches_per_sample_two_hot_cross_entropy() {
+    // The p = 23 microcontroller model and a shape with OUT not a multiple
+    // of any tile width; batches that are not multiples of the block.
+    for (b1, b2) in [(true, false), (true, true), (false, false), (false, true)] {
+        let what = format!("p=23 f32 biases ({b1}, {b2})");
+        let d = two_hot_batch(23, 61, 1);
+        let net = he_net::<f32, 46, 64, 23>(2, b1, b2);
+        check_blocked!(
+            f32,
+            46,
+            64,
+            23,
+            &net,
+            CrossEntropy,
+            || d.iter().map(|(x, y)| (MultiHot(x), *y)),
+            &what
+        );
+        let net = he_net::<f64, 46, 64, 23>(2, b1, b2);
+        check_blocked!(
+            f64,
+            46,
+            64,
+            23,
+            &net,
+            CrossEntropy,
+            || d.iter().map(|(x, y)| (MultiHot(x), *y)),
+            &what.replace("f32", "f64")
+        );
+        let d = two_hot_batch(97, 45, 3);
+        let net = he_net::<f32, 194, 72, 97>(4, b1, b2);
+        check_blocked!(
+            f32,
+            194,
+            72,
+            97,
+            &net,
+            CrossEntropy,
+            || d.iter().map(|(x, y)| (MultiHot(*x), *y)),
+            &format!("p=97 f32 ({b1}, {b2})")
+        );
+        let net = he_net::<f64, 194, 72, 97>(4, b1, b2);
+        check_blocked!(
+            f64,
+            194,
+            72,
+            97,
+            &net,
+            CrossEntropy,
+            || d.iter().map(|(x, y)| (MultiHot(*x), *y)),
+            &format!("p=97 f64 ({b1}, {b2})")
+        );
+    }
+}
+
+#[test]
+fn blocked_matches_per_sample_dense_mse() {
+    // The parity model (±1 inputs, one output) and a vector target.
+    for (b1, b2) in [(true, true), (false, false), (true, false)] {
+        let xs = pm_one_inputs::<f32, 40>(37, 5);
+        let net = he_net::<f32, 40, 30, 1>(6, b1, b2);
+        let data = || xs.iter().map(|x| (x, [x[0] * x[1]]));
+        check_blocked!(
+            f32,
+            40,
+            30,
+            1,
+            &net,
+            Mse,
+            data,
+            &format!("parity f32 ({b1}, {b2})")
+        );
+        let xs = pm_one_inputs::<f64, 40>(37, 5);
+        let net = he_net::<f64, 40, 30, 1>(6, b1, b2);
+        let data = || xs.iter().map(|x| (*x, [x[0] * x[1]]));
+        check_blocked!(
+            f64,
+            40,
+            30,
+            1,
+            &net,
+            Mse,
+            data,
+            &format!("parity f64 ({b1}, {b2})")
+        );
+        let ts = pm_one_inputs::<f64, 57>(19, 7);
+        let xs = pm_one_inputs::<f64, 12>(19, 8);
+        let net = he_net::<f64, 12, 50, 57>(9, b1, b2);
+        let data = || xs.iter().zip(ts.iter().copied());
+        check_blocked!(
+            f64,
+            12,
+            50,
+            57,
+            &net,
+            Mse,
+            data,
+            &format!("vector MSE f64 ({b1}, {b2})")
+        );
+    }
+}
+
+#[test]
+fn blocked_matches_per_sample_wide_sparse_inputs() {
+    // IN > 2·OUT: sparse inputs use W1 as it is (no transposed copy).
+    let mut rng = SplitMix64::new(10);
+    let idx: Vec<[usize; 3]> = (0..29)
+        .map(|_| core::array::from_fn(|_| (rng.next_word() % 30) as usize))
+        .collect();
+    let net = he_net::<f64, 30, 16, 3>(11, true, true);
+    let data = || idx.iter().enumerate().map(|(i, x)| (MultiHot(x), i % 3));
+    check_blocked!(f64, 30, 16, 3, &net, CrossEntropy, data, "IN > 2·OUT");
+    let net = he_net::<f32, 30, 16, 3>(11, false, true);
+    check_blocked!(f32, 30, 16, 3, &net, CrossEntropy, data, "IN > 2·OUT f32");
+}
+
+/// An input that is sparse or dense per sample (a custom `Input`).
+#[derive(Clone, Copy)]
+enum Mixed {
+    Sparse([usize; 2]),
+    Dense([f64; 10]),
+}
+
+impl Input<f64, 10> for Mixed {
+    fn validate(&self) -> Result<(), EgdError> {
+        match self {
+            Self::Sparse(i) => Input::<f64, 10>::validate(&MultiHot(i)),
+            Self::Dense(x) => x.validate(),
+        }
+    }
+    fn matvec<const OUT: usize>(&self, w: &Matrix<f64, OUT, 10>, out: &mut [f64; OUT]) {
+        match self {
+            Self::Sparse(i) => MultiHot(i).matvec(w, out),
+            Self::Dense(x) => x.matvec(w, out),
+        }
+    }
+    fn outer_acc<const OUT: usize>(&self, delta: &[f64; OUT], gw: &mut Matrix<f64, OUT, 10>) {
+        match self {
+            Self::Sparse(i) => MultiHot(i).outer_acc(delta, gw),
+            Self::Dense(x) => x.outer_acc(delta, gw),
+        }
+    }
+    fn sparse_indices(&self) -> Option<&[usize]> {
+        match self {
+            Self::Sparse(i) => Some(i),
+            Self::Dense(_) => None,
+        }
+    }
+}
+
+#[test]
+fn blocked_handles_dense_samples_after_sparse_ones() {
+    // The first sample picks the transposed layer-1 layout; a dense sample in
+    // a later block (and one in the first) switches back mid-batch.
+    let mut rng = SplitMix64::new(12);
+    let xs: Vec<Mixed> = (0..27)
+        .map(|i| {
+            if i == 5 || i == 19 {
+                Mixed::Dense(core::array::from_fn(|_| standard_normal(&mut rng)))
+            } else {
+                Mixed::Sparse([
+                    (rng.next_word() % 5) as usize,
+                    5 + (rng.next_word() % 5) as usize,
+                ])
+            }
+        })
+        .collect();
+    let net = he_net::<f64, 10, 24, 5>(13, true, false);
+    let data = || xs.iter().enumerate().map(|(i, x)| (*x, i % 5));
+    check_blocked!(f64, 10, 24, 5, &net, CrossEntropy, data, "mixed inputs");
+}
+
+#[test]
+fn blocked_matches_per_sample_paper_size() {
+    // p = 127 at full size (hidden 512), f32, on a big-stack thread.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            let d = two_hot_batch(127, 83, 14);
+            let net = he_net::<f32, 254, 512, 127>(15, true, false);
+            check_blocked!(
+                f32,
+                254,
+                512,
+                127,
+                &net,
+                CrossEntropy,
+                || d.iter().map(|(x, y)| (MultiHot(x), *y)),
+                "p=127"
+            );
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn evaluate_blocked_uses_the_current_weights_regression() {
+    // `evaluate_blocked` used to read `W2ᵀ` left in the scratch by the last
+    // `batch_grad_blocked`, i.e. the output layer from before the last step.
+    let d = two_hot_batch(5, 20, 16);
+    let data = || d.iter().map(|(x, y)| (MultiHot(x), *y));
+    let mut net = he_net::<f64, 10, 24, 5>(17, true, false);
+    let mut g = net.zeros_like();
+    let mut s = Box::new(Mlp2BlockScratch::<f64, 24, 5, 8>::new());
+    net.batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    net.l2.w.axpy(-0.5, &g.l2.w);
+    let want = net
+        .evaluate(&CrossEntropy, data(), &mut Mlp2Scratch::new())
+        .unwrap();
+    let got = net.evaluate_blocked(&CrossEntropy, data(), &mut s).unwrap();
+    assert!(
+        (got.loss - want.loss).abs() < 1e-13,
+        "{} vs {}",
+        got.loss,
+        want.loss
+    );
+    assert_eq!(got.correct, want.correct);
+}
+
+#[test]
+fn blocked_errors_are_errors_not_panics() {
+    let net = he_net::<f32, 10, 24, 5>(18, true, false);
+    let mut g = net.zeros_like();
+    let mut s = Box::new(Mlp2BlockScratch::<f32, 24, 5, 4>::new());
+    let empty: [(MultiHot<[usize; 2]>, usize); 0] = [];
+    assert!(
+        net.batch_grad_blocked(&CrossEntropy, empty, &mut g, &mut s)
+            .is_err()
+    );
+    let e = net.evaluate_blocked(&CrossEntropy, empty, &mut s).unwrap();
+    assert_eq!((e.samples, e.correct), (0, 0));
+    for bad in [[0usize, 10], [11, 3]] {
+        let batch = [(MultiHot([0, 5]), 0), (MultiHot(bad), 1)];
+        assert!(
+            net.batch_grad_blocked(&CrossEntropy, batch, &mut g, &mut s)
+                .is_err()
+        );
+        assert!(net.evaluate_blocked(&CrossEntropy, batch, &mut s).is_err());
+    }
+    let batch = [(MultiHot([0, 5]), 5)];
+    assert!(
+        net.batch_grad_blocked(&CrossEntropy, batch, &mut g, &mut s)
+            .is_err()
+    );
+    assert!(net.evaluate_blocked(&CrossEntropy, batch, &mut s).is_err());
+    // A NaN weight (outside the contract: optimizers never write one) is an
+    // error if it reaches a logit and harmless otherwise, never a panic (an
+    // inactive hidden unit's `W2` column is never read by the fast path).
+    let mut nan = net.clone();
+    for row in nan.l2.w.rows_mut() {
+        row[0] = f32::NAN;
+    }
+    let batch = [(MultiHot([0, 5]), 0), (MultiHot([1, 6]), 1)];
+    let r = nan.batch_grad_blocked(&CrossEntropy, batch, &mut g, &mut s);
+    assert!(r.is_err() || g.is_finite());
+    // After errors the scratch still gives the right answer.
+    let d = two_hot_batch(5, 9, 19);
+    let data = || d.iter().map(|(x, y)| (MultiHot(x), *y));
+    let r = net
+        .batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s)
+        .unwrap();
+    let mut g0 = net.zeros_like();
+    let r0 = net
+        .batch_grad(&CrossEntropy, data(), &mut g0, &mut Mlp2Scratch::new())
+        .unwrap();
+    assert_eq!(r.correct, r0.correct);
+    assert_grads_close(&g0, &g, blocked_rtol::<f32>(24, 5), "after errors");
 }

@@ -27,6 +27,26 @@ pub trait Input<T: Real, const IN: usize> {
     /// `gw += δ · xᵀ` (the weight gradient of `W · x`). Rows with `δ = 0` are
     /// skipped.
     fn outer_acc<const OUT: usize>(&self, delta: &[T; OUT], gw: &mut Matrix<T, OUT, IN>);
+
+    /// The active indices of a multi-hot input (each contributes `1`, in list
+    /// order), or `None` for a dense input (the default).
+    ///
+    /// Fast paths use it to read and update only the active columns of a
+    /// weight matrix from a transposed copy
+    /// ([`Mlp2::batch_grad_blocked`](super::Mlp2::batch_grad_blocked)); an
+    /// implementation that returns `Some(idx)` must behave exactly like the
+    /// multi-hot input [`MultiHot(idx)`](MultiHot) in the other methods.
+    ///
+    /// ```
+    /// use egd_core::nn::{Input, MultiHot};
+    /// assert_eq!(Input::<f32, 4>::sparse_indices(&MultiHot([0, 3])), Some(&[0, 3][..]));
+    /// assert_eq!(Input::<f32, 2>::sparse_indices(&[1.0f32, 0.0]), None);
+    /// ```
+    #[inline]
+    #[must_use]
+    fn sparse_indices(&self) -> Option<&[usize]> {
+        None
+    }
 }
 
 impl<T: Real, const IN: usize> Input<T, IN> for [T; IN] {
@@ -64,6 +84,10 @@ impl<T: Real, const IN: usize, X: Input<T, IN> + ?Sized> Input<T, IN> for &X {
     #[inline]
     fn outer_acc<const OUT: usize>(&self, delta: &[T; OUT], gw: &mut Matrix<T, OUT, IN>) {
         (**self).outer_acc(delta, gw);
+    }
+    #[inline]
+    fn sparse_indices(&self) -> Option<&[usize]> {
+        (**self).sparse_indices()
     }
 }
 
@@ -130,6 +154,11 @@ impl<T: Real, const IN: usize, S: AsRef<[usize]>> Input<T, IN> for MultiHot<S> {
                 }
             }
         }
+    }
+
+    #[inline]
+    fn sparse_indices(&self) -> Option<&[usize]> {
+        Some(self.0.as_ref())
     }
 }
 

@@ -52,19 +52,20 @@
 //! | network ([`Mlp2::BYTES`]) | 782 852 | 18 020 |
 //! | gradient (same type) | 782 852 | 18 020 |
 //! | activation scratch ([`Mlp2Scratch::BYTES`]) | 5 112 | 696 |
-//! | desktop fast-path scratch ([`Mlp2BlockScratch::BYTES`], `B = 8`) | 561 088 | 17 344 |
+//! | desktop fast-path scratch ([`Mlp2BlockScratch::BYTES`], `B = 8`) | 1 117 152 | 34 528 |
 //! | SGD, no momentum ([`Sgd`](crate::optim::Sgd)`<f32, Empty>`: config only) | 20 | 20 |
 //! | SGD with momentum ([`Sgd`](crate::optim::Sgd)`<f32, Net>`) | 782 872 | 18 040 |
-//! | EGD workspace ([`SvdWorkspace`](crate::svd::SvdWorkspace)`<f32, K, L>`) | 1 037 344 (`K = 254, L = 512`) | 28 896 (`K = 46, L = 64`) |
-//! | EGD transform ([`Egd::BYTES`](crate::optim::Egd::BYTES), workspace included) | 1 037 488 | 29 040 |
+//! | EGD workspace ([`SvdWorkspace`](crate::svd::SvdWorkspace)`<f32, K, L>`) | 1 041 408 (`K = 254, L = 512`) | 29 632 (`K = 46, L = 64`) |
+//! | EGD transform ([`Egd::BYTES`](crate::optim::Egd::BYTES), workspace included) | 1 041 584 | 29 808 |
 //!
 //! A paper-size EGD + SGD training step therefore needs about
-//! 2 · 782 852 + 5 112 + 1 037 488 ≈ 2.6 MB (network, gradient,
+//! 2 · 782 852 + 5 112 + 1 041 584 ≈ 2.6 MB (network, gradient,
 //! scratch, EGD) — too much for most microcontrollers, while the `p = 23`
-//! model fits in 2 · 18 020 + 696 + 29 040 = 65 776 bytes.
+//! model fits in 2 · 18 020 + 696 + 29 808 = 66 544 bytes.
 //!
-//! Sizes are for a 64-bit host; the SVD workspace holds one `usize`, so it
-//! (and [`Egd`](crate::optim::Egd)) is 4 bytes smaller on 32-bit targets.
+//! Sizes are for a 64-bit host; the SVD workspace holds `K + 1` `usize`s, so
+//! it (and [`Egd`](crate::optim::Egd)) is `4·(K + 1)` bytes smaller on 32-bit
+//! targets.
 //!
 //! A unit test checks these numbers against the constants.
 
@@ -93,16 +94,16 @@ mod tests {
     fn documented_memory_table() {
         assert_eq!(Net127::BYTES, 782_852);
         assert_eq!(Mlp2Scratch::<f32, 512, 127>::BYTES, 5_112);
-        assert_eq!(Mlp2BlockScratch::<f32, 512, 127, 8>::BYTES, 561_088);
-        assert_eq!(Mlp2BlockScratch::<f32, 64, 23, 8>::BYTES, 17_344);
+        assert_eq!(Mlp2BlockScratch::<f32, 512, 127, 8>::BYTES, 1_117_152);
+        assert_eq!(Mlp2BlockScratch::<f32, 64, 23, 8>::BYTES, 34_528);
         assert_eq!(Sgd::<f32, Empty>::BYTES, 20);
         assert_eq!(Sgd::<f32, Net127>::BYTES, 782_872);
-        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_037_344);
-        assert_eq!(Egd::<f32, 254, 512>::BYTES, 1_037_488);
+        assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_041_408);
+        assert_eq!(Egd::<f32, 254, 512>::BYTES, 1_041_584);
         assert_eq!(Net23::BYTES, 18_020);
         assert_eq!(Mlp2Scratch::<f32, 64, 23>::BYTES, 696);
         assert_eq!(Sgd::<f32, Net23>::BYTES, 18_040);
-        assert_eq!(SvdWorkspace::<f32, 46, 64>::BYTES, 28_896);
-        assert_eq!(Egd::<f32, 46, 64>::BYTES, 29_040);
+        assert_eq!(SvdWorkspace::<f32, 46, 64>::BYTES, 29_632);
+        assert_eq!(Egd::<f32, 46, 64>::BYTES, 29_808);
     }
 }
