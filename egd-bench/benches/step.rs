@@ -2,10 +2,12 @@
 //! weights (a fixed snapshot: the He-initialised network, so the Jacobi sweep
 //! count is the same in every iteration), and its split: forward + backward
 //! (`batch_grad` per sample, `batch_grad_blocked` as the harness runs it),
-//! the W1 polar factor alone, the whole step (gradient on the blocked fast
-//! path, as in the harness, then the optimizer), and evaluation of the test
-//! split on the blocked forward-only path (`evaluate_blocked`, throughput in
-//! examples).
+//! the forward pass alone (`forward_blocked8`: backward = gradient −
+//! forward), the W1 polar factor alone, the optimizer alone on a fixed
+//! gradient (`sgd_update`: L2, finiteness check, SGD), the whole step
+//! (gradient on the blocked fast path, as in the harness, then the
+//! optimizer), and evaluation of the test split on the blocked forward-only
+//! path (`evaluate_blocked`, throughput in examples).
 //!
 //! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
 //! 512, output `p`, batch 512; test splits of 4705 and 8065 examples) and a
@@ -85,6 +87,25 @@ macro_rules! shape {
                 net.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
                     .unwrap()
             })
+        });
+        // The forward pass alone (logits and loss of the same batch): with
+        // batch_grad_blocked8 it splits a gradient into forward and backward.
+        g.bench_function(BenchmarkId::new("forward_blocked8", $batch), |b| {
+            b.iter(|| {
+                net.evaluate_blocked(&CrossEntropy, it(), &mut block)
+                    .unwrap()
+            })
+        });
+        // The optimizer alone on a fixed gradient: L2, finiteness check and
+        // the SGD update (what an EGD step adds on top of its polar factor).
+        net.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
+            .unwrap();
+        g.bench_function(BenchmarkId::new("sgd_update", $batch), |b| {
+            b.iter_batched_ref(
+                || (net.clone(), grad.clone(), sgd.clone()),
+                |(n, gr, o)| o.step(&mut **n, &mut **gr).unwrap(),
+                BatchSize::LargeInput,
+            )
         });
         // The W1 gradient with the L2 term, as EGD sees it.
         net.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
