@@ -497,33 +497,22 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
     let (t, w) = (r.t, r.w);
     let c2 = T::ONE / (T::ONE + t * t);
     let c = w * c2;
-    // (scale, inverse) of p and q after the rotation.
-    let (sp, ip2, sq, iq2, known) = if dp >= dq {
+    // The shear pair, its order, and (scale, inverse) of p and q after it.
+    let (p_first, alpha, beta, (sp, ip2), (sq, iq2)) = if dp >= dq {
         // x_p ← x_p − t(d_q/d_p)·x_q, d_p ← c·d_p;
         // x_q ← x_q + t·c²(d_p/d_q)·x_p, d_q ← d_q/c.
         let (alpha, beta) = (t * dq * ip, t * c2 * dp * iq);
-        let known = match next {
-            Some(nx) => Some(kernel::shear_dot::<T, true>(xp, xq, nx, alpha, beta)),
-            None => {
-                kernel::shear(xp, xq, alpha, beta);
-                None
-            }
-        };
-        kernel::shear(jp, jq, alpha, beta);
-        (dp * c, ip * w, dq * w, iq * c, known)
+        (true, alpha, beta, (dp * c, ip * w), (dq * w, iq * c))
     } else {
         // x_q ← x_q + t(d_p/d_q)·x_p, d_q ← c·d_q;
         // x_p ← x_p − t·c²(d_q/d_p)·x_q, d_p ← d_p/c.
         let (alpha, beta) = (-(t * dp * iq), -(t * c2 * dq * ip));
-        let known = match next {
-            Some(nx) => Some(kernel::shear_dot::<T, false>(xq, xp, nx, alpha, beta)),
-            None => {
-                kernel::shear(xq, xp, alpha, beta);
-                None
-            }
-        };
-        kernel::shear(jq, jp, alpha, beta);
-        (dp * w, ip * c, dq * c, iq * w, known)
+        (false, alpha, beta, (dp * w, ip * c), (dq * c, iq * w))
+    };
+    let known = if p_first {
+        shear_rows::<T, true>(xp, xq, jp, jq, next, alpha, beta)
+    } else {
+        shear_rows::<T, false>(xq, xp, jq, jp, next, alpha, beta)
     };
     let na = r.a - t * r.g;
     let nb = r.b + t * r.g;
@@ -546,6 +535,30 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
             *c = v;
         }
     }
+    known
+}
+
+/// The shear pair on rows `u, v` of `x` (`u` first) and on the same rows of
+/// `J`; returns the dot of the pivot (`u` if `PIVOT_FIRST`, else `v`) with
+/// `next`, computed on the way.
+#[inline(always)]
+fn shear_rows<T: Real, const PIVOT_FIRST: bool>(
+    u: &mut [T],
+    v: &mut [T],
+    ju: &mut [T],
+    jv: &mut [T],
+    next: Option<&[T]>,
+    alpha: T,
+    beta: T,
+) -> Option<T> {
+    let known = match next {
+        Some(nx) => Some(kernel::shear_dot::<T, PIVOT_FIRST>(u, v, nx, alpha, beta)),
+        None => {
+            kernel::shear(u, v, alpha, beta);
+            None
+        }
+    };
+    kernel::shear(ju, jv, alpha, beta);
     known
 }
 
