@@ -52,14 +52,7 @@ fn he_mlp2<const I: usize, const H: usize, const O: usize>(
     b1: bool,
     b2: bool,
 ) -> Mlp2<f64, I, H, O> {
-    let mut net = Mlp2::zeros(b1, b2);
-    let mut rng = SplitMix64::new(seed);
-    // Nonzero biases, so that their gradients are exercised away from 0.
-    net.l1
-        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
-    net.l2
-        .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
-    net
+    *he_net(seed, b1, b2)
 }
 
 fn he_mlp3<const I: usize, const A: usize, const B: usize, const O: usize>(
@@ -657,6 +650,7 @@ fn he_net<T: Real, const I: usize, const H: usize, const O: usize>(
 ) -> Box<Mlp2<T, I, H, O>> {
     let mut net = Box::new(Mlp2::<T, I, H, O>::zeros(b1, b2));
     let mut rng = SplitMix64::new(seed);
+    // Nonzero biases, so that their gradients are exercised away from 0.
     net.l1
         .init(Init::HeNormal, Init::Normal { std: 0.3 }, &mut rng);
     net.l2
