@@ -98,9 +98,11 @@ pub struct PolarConfig<T> {
     /// does). Give each matrix its own workspace to benefit; off by default.
     pub warm_start: bool,
     /// QR preconditioning: when the long side is at least twice the short
-    /// one (`l ≥ 2k`), first factor the oriented rows `X = L·Q` (Householder
-    /// LQ, backward stable), run the Jacobi iteration on the `k×k` factor
-    /// `L`, and apply `Q` to the result. Same accuracy contract, about half
+    /// one (`l ≥ 2k`), first factor the oriented rows `ΠX = L·Q` (Householder
+    /// LQ, backward stable, blocked by panels of 16 rows, with the rows
+    /// ranked by their remaining norm at each panel start), run the Jacobi
+    /// iteration on the columns of the `k×k` factor `L` (Drmač–Veselić), and
+    /// apply `Q` and `Πᵀ` to the result. Same accuracy contract, about half
     /// the work on tall gradients such as the paper's `512×254`. On by default.
     pub precondition: bool,
 }
