@@ -10,16 +10,26 @@
 //! Safeguards (see the project's `SVD_NOTES.md`, after LAPACK's `xGESVJ`):
 //!
 //! 1. exact power-of-two prescaling to `max|aᵢⱼ| ∈ [0.5, 1)`;
-//! 2. cached squared row norms, updated by the rotation formulas
-//!    `α' = α − tγ`, `β' = β + tγ`, recomputed when the update cancels and
+//! 2. cached row norms, updated by the rotation formulas `α' = α − tγ`,
+//!    `β' = β + tγ` (on the squares), recomputed when the update cancels and
 //!    refreshed once per sweep;
 //! 3. de Rijk pivoting: the largest remaining row moves to the pivot position
 //!    before each pivot row is processed;
 //! 4. rotation test `|x_p·x_q| > tol·‖x_p‖‖x_q‖`, default `tol = √l·eps`;
-//! 5. the overflow guard `t = 1/(2ζ)` for `|ζ| > 1/√eps`, and a zero-row test
-//!    `‖x‖² ≤ MIN_POSITIVE/eps` (such rows are left alone);
+//! 5. an angle formula without overflow, `t = 2|γ|·sign / (|β−α| +
+//!    √((β−α)² + 4γ²))` (the `ζ = (β−α)/2γ` form with LAPACK's guard
+//!    `t = 1/(2ζ)` for `|ζ| > 1/√eps` where the squares would underflow), and
+//!    a zero-row test `‖x‖² ≤ MIN_POSITIVE/eps` (such rows are left alone);
 //! 6. a sweep cap (default [`DEFAULT_MAX_SWEEPS`]); hitting it returns
 //!    [`EgdError::NotConverged`] and leaves the outputs untouched.
+//!
+//! Speed: the rotations are LAPACK's fast scaled rotations (two shears per
+//! element pair, the cosine kept in per-row scales), the pivot's next dot
+//! product is computed in the same pass as its rotation, and the first two
+//! sweeps rotate only pairs at least as far from orthogonal as the running
+//! mean (Rutishauser's threshold; convergence is declared only by a later,
+//! full sweep). Every inner loop has a fixed summation order, so the result
+//! is the same bit for bit on every target.
 //!
 //! # Accuracy
 //!
