@@ -41,7 +41,7 @@
 
 use crate::error::EgdError;
 use crate::kernel;
-use crate::matrix::{Matrix, axpy, dot, sum_sq};
+use crate::matrix::{Matrix, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
 use crate::svd::{
@@ -669,53 +669,39 @@ fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: 
     );
     let mut in_ws = true; // where the current iterate lives
     for _ in 0..steps {
-        {
-            let flat = out.as_mut_slice();
-            let (src, dst): (&mut dyn RowsMut<T>, &mut dyn RowsMut<T>) = if in_ws {
-                (
-                    &mut WsRows { m: &mut ws.x, l },
-                    &mut FlatRows { s: flat, l },
-                )
-            } else {
-                (
-                    &mut FlatRows { s: flat, l },
-                    &mut WsRows { m: &mut ws.x, l },
-                )
-            };
-            // A = X Xᵀ (symmetric), into aux.
-            let am = ws.aux.rows_mut();
-            for i in 0..k {
-                for jj in 0..=i {
-                    let v = dot(src.row(i), src.row(jj));
-                    am[i][jj] = v;
-                    am[jj][i] = v;
-                }
+        let (src, ss, dst, ds): (&[T], usize, &mut [T], usize) = if in_ws {
+            (ws.x.rows().as_flattened(), L, out.as_mut_slice(), l)
+        } else {
+            (out.as_slice(), l, ws.x.rows_mut().as_flattened_mut(), L)
+        };
+        let row = |i: usize| src.get(i * ss..i * ss + l).unwrap_or(&[]);
+        // A = X Xᵀ (symmetric), into aux.
+        let am = ws.aux.rows_mut();
+        for i in 0..k {
+            for jj in 0..=i {
+                let v = kernel::dot(row(i), row(jj));
+                am[i][jj] = v;
+                am[jj][i] = v;
             }
-            // B = bA + cA², into j.
-            let bm = ws.j.rows_mut();
-            for i in 0..k {
-                let brow = &mut bm[i][..k];
-                for (d, &v) in brow.iter_mut().zip(&am[i][..k]) {
-                    *d = b * v;
-                }
-                for m in 0..k {
-                    let aim = am[i][m];
-                    if aim != T::ZERO {
-                        axpy(c * aim, &am[m][..k], brow);
-                    }
-                }
+        }
+        // B = bA + cA² into j (A² = AᵀA: exactly symmetric, like A).
+        let am = ws.aux.rows().as_flattened();
+        let bm = ws.j.rows_mut().as_flattened_mut();
+        kernel::t_matmul_auto(am, K, am, K, k, bm, K, k, k);
+        for (brow, arow) in bm.chunks_exact_mut(K).zip(am.chunks_exact(K)).take(k) {
+            for (d, &v) in brow[..k].iter_mut().zip(&arow[..k]) {
+                *d = b * v + c * *d;
             }
-            // X' = aX + BX.
-            for i in 0..k {
-                let drow = dst.row_mut(i);
-                for (d, &v) in drow.iter_mut().zip(src.row(i)) {
-                    *d = a * v;
-                }
-                for m in 0..k {
-                    let bim = bm[i][m];
-                    if bim != T::ZERO {
-                        axpy(bim, src.row(m), dst.row_mut(i));
-                    }
+        }
+        // X' = aX + BX (BX = BᵀX, B symmetric).
+        let bm = ws.j.rows().as_flattened();
+        kernel::t_matmul_auto(bm, K, src, ss, k, dst, ds, k, l);
+        for i in 0..k {
+            if let (Some(d), Some(x)) =
+                (dst.get_mut(i * ds..i * ds + l), src.get(i * ss..i * ss + l))
+            {
+                for (d, &v) in d.iter_mut().zip(x) {
+                    *d += a * v;
                 }
             }
         }
@@ -750,46 +736,5 @@ fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: 
     PolarInfo {
         rank: k as u32,
         ..PolarInfo::default()
-    }
-}
-
-/// Row access to the two buffers of the Newton–Schulz ping-pong.
-trait RowsMut<T> {
-    fn row(&self, i: usize) -> &[T];
-    fn row_mut(&mut self, i: usize) -> &mut [T];
-}
-
-struct WsRows<'a, T, const K: usize, const L: usize> {
-    m: &'a mut Matrix<T, K, L>,
-    l: usize,
-}
-
-impl<T: Real, const K: usize, const L: usize> RowsMut<T> for WsRows<'_, T, K, L> {
-    fn row(&self, i: usize) -> &[T] {
-        let r = self.m.rows().get(i).map_or(&[][..], |r| &r[..]);
-        r.get(..self.l).unwrap_or(&[])
-    }
-    fn row_mut(&mut self, i: usize) -> &mut [T] {
-        let l = self.l;
-        match self.m.rows_mut().get_mut(i) {
-            Some(r) => r.get_mut(..l).unwrap_or_default(),
-            None => &mut [],
-        }
-    }
-}
-
-struct FlatRows<'a, T> {
-    s: &'a mut [T],
-    l: usize,
-}
-
-impl<T> RowsMut<T> for FlatRows<'_, T> {
-    fn row(&self, i: usize) -> &[T] {
-        self.s.get(i * self.l..(i + 1) * self.l).unwrap_or(&[])
-    }
-    fn row_mut(&mut self, i: usize) -> &mut [T] {
-        self.s
-            .get_mut(i * self.l..(i + 1) * self.l)
-            .unwrap_or_default()
     }
 }
