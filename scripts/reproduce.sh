@@ -3,7 +3,7 @@
 # configurations (two-hot input, hidden 512, He init, SGD lr 0.7, batch 512,
 # wd 1e-4 as L2, EGD on W1 with the Clamp(1e-6) cutoff, 50 % split) and sparse
 # parity k = 3. JSON lines land in runs/repro/*.json, curves, plots and tables
-# in runs/repro/. Two streams in parallel, about 40 minutes on 2 cores.
+# in runs/repro/. Two streams in parallel, about 25 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p egd-bench --bin egd
