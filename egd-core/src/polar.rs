@@ -93,9 +93,12 @@ pub struct PolarConfig<T> {
     pub svd: SvdConfig<T>,
     /// Start the Jacobi iteration from the rotation of the previous call on
     /// the same workspace (same short side `min(R, C)`), re-orthogonalised.
-    /// Successive gradients of one layer are related, so this saves sweeps;
-    /// the result meets the same accuracy contract (any orthogonal start
-    /// does). Give each matrix its own workspace to benefit; off by default.
+    /// This saves sweeps when successive matrices share their singular
+    /// vectors (slowly drifting matrices); on minibatch gradients it does not
+    /// (a p = 97 run needed 8.4 sweeps per step warm vs 8.1 cold, and warm
+    /// start skips the QR preconditioning). The result meets the same
+    /// accuracy contract (any orthogonal start does). Give each matrix its
+    /// own workspace to benefit; off by default.
     pub warm_start: bool,
     /// QR preconditioning: when the long side is at least twice the short
     /// one (`l ≥ 2k`), first factor the oriented rows `ΠX = L·Q` (Householder
