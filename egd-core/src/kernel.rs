@@ -248,6 +248,26 @@ fn dot4<T: Real>(rows: [&[T]; 4], v: &[T]) -> [T; 4] {
     combine4(&acc, &t)
 }
 
+/// One row's [`dot4`]: the same four lanes and the same combination order,
+/// for the rows left over after the groups of four.
+#[inline]
+fn dot_lanes4<T: Real>(row: &[T], v: &[T]) -> T {
+    let n = row.len().min(v.len());
+    let (row, v) = (&row[..n], &v[..n]);
+    let f = n - n % 4;
+    let mut acc = [T::ZERO; 4];
+    for (rc, vc) in row[..f].chunks_exact(4).zip(v[..f].chunks_exact(4)) {
+        for l in 0..4 {
+            acc[l] += rc[l] * vc[l];
+        }
+    }
+    let mut t = T::ZERO;
+    for (&y, &x) in row[f..].iter().zip(&v[f..]) {
+        t += y * x;
+    }
+    ((acc[0] + acc[2]) + (acc[1] + acc[3])) + t
+}
+
 /// Combines [`dot4`]'s partial sums; not inlined, for the reason given at
 /// [`combine`].
 #[inline(never)]
@@ -314,8 +334,7 @@ pub(crate) fn reflect_rows<T: Real>(
     }
     for r in blocks.into_remainder().chunks_exact_mut(stride) {
         let s = &mut r[from..to];
-        let h = &s[1..];
-        let w = dot4([h, h, h, h], v)[0];
+        let w = dot_lanes4(&s[1..], v);
         let tw = tau * (s[0] + w);
         s[0] -= tw;
         for (y, &x) in s[1..].iter_mut().zip(v) {

@@ -297,7 +297,7 @@ struct RowState<'a, T> {
 }
 
 /// One planned rotation of rows `p, q`: true squared norms `a`, `b`, true
-/// dot `g`, `t = tan θ` and `w = 1/cos θ = √(1 + t²)`.
+/// dot `g` and `t = tan θ`.
 #[derive(Clone, Copy)]
 struct Plan<T> {
     p: usize,
@@ -306,7 +306,6 @@ struct Plan<T> {
     b: T,
     g: T,
     t: T,
-    w: T,
 }
 
 /// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`, accumulating
@@ -429,15 +428,7 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
                 }
                 let (a, b) = (rp * rp, rq * rq);
                 let t = tangent(a, b, g, tiny);
-                let plan = Plan {
-                    p,
-                    q,
-                    a,
-                    b,
-                    g,
-                    t,
-                    w: (T::ONE + t * t).sqrt(),
-                };
+                let plan = Plan { p, q, a, b, g, t };
                 known = rotate_pair(x, j, &mut st, &plan, l, k, root_eps);
                 rotations = rotations.saturating_add(1);
                 rotated = true;
@@ -503,8 +494,10 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
     let next = next.map(|n| &n[..l]);
     let (jp, jq, _) = pivot_rows(j, r.p, r.q)?;
     let (jp, jq) = (&mut jp[..k], &mut jq[..k]);
-    // c² = 1/(1+t²) by a division, off the square root: β needs it first.
-    let (t, w) = (r.t, r.w);
+    // w = 1/c = √(1+t²); c² = 1/(1+t²) by a division, off the square root:
+    // β needs it first.
+    let t = r.t;
+    let w = (T::ONE + t * t).sqrt();
     let c2 = T::ONE / (T::ONE + t * t);
     let c = w * c2;
     // The shear pair, its order, and (scale, inverse) of p and q after it.
