@@ -18,7 +18,8 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EgdError {
-    /// An input (gradient, loss, matrix) held NaN or an infinity.
+    /// An input (gradient, loss, matrix) held NaN or an infinity, or an
+    /// optimizer step would have written one (the update overflowed).
     NonFinite,
     /// The Jacobi SVD hit its sweep cap without converging.
     NotConverged {

@@ -773,7 +773,7 @@ fn overflows_on_next_step<X, B>(
     let mut q = net(49);
     let mut opt = make(&q);
     checkpoint::restore(&crafted, &mut q, &mut opt).expect("in-domain state restores");
-    let mut g = grad.clone();
+    let mut g = *grad;
     assert_eq!(opt.step(&mut q, &mut g), Err(EgdError::NonFinite));
     assert_eq!(snapshot(&q, &opt), crafted);
 }
@@ -814,7 +814,7 @@ fn adamw_huge_first_moment_over_tiny_second_moment_is_refused_at_step() {
         &g,
     );
     // v at the float limit: β2·v + (1−β2)·g² overflows for a large gradient.
-    let mut big = g.clone();
+    let mut big = g;
     big.l1.w[(2, 3)] = 1e20;
     overflows_on_next_step(
         make,

@@ -597,7 +597,7 @@ where
     let mut p = net(30);
     train(&mut p, &mut opt, 0..3);
     let before = snapshot(&p, &opt);
-    let (mut twin_p, mut twin) = (p.clone(), opt.clone());
+    let (mut twin_p, mut twin) = (p, opt.clone());
     let scaled = |net: &Net| {
         let mut g = grad_at(net, 3);
         for i in 0..4 {
@@ -719,6 +719,28 @@ fn huge_learning_rates_and_weight_decays_are_refused_and_change_nothing() {
         |o| o.transform.cfg.lambda = 2.0,
         1e3,
     );
+    // The filtered gradient is finite but the base update behind it is not:
+    // the EMA must not move either (it is written only after the base's check).
+    overflow_contract(
+        Optimizer::new(
+            Grokfast::new(GrokfastConfig::default(), &t).unwrap(),
+            sgd(0.05),
+        ),
+        |o| o.base.cfg.lr = max,
+        |o| o.base.cfg.lr = 0.05,
+        1e3,
+    );
+    let mut p = net(31);
+    let mut opt = Optimizer::new(
+        Grokfast::new(GrokfastConfig::default(), &p).unwrap(),
+        sgd(max),
+    );
+    let before = snapshot(&p, &opt);
+    let mut g = grad_at(&p, 0);
+    g.l1.w[(0, 0)] = 10.0;
+    assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+    assert_eq!(snapshot(&p, &opt), before);
+    assert!(!opt.transform.started());
     // EGD on every layer bounds the direction, but lr · decoupled decay
     // still overflows; its last polar report stays that of the last good step.
     let egd = overflow_contract(
