@@ -157,7 +157,7 @@ impl<T: Real, N: Params<T>> Base<T, N> for AdamW<T, N> {
             let mut finite = true;
             for (((&p, g), &m), &v) in p.zip(dir.elements(i)).zip(m).zip(v) {
                 let (p, m, v) = k.next(decay, p, m, v, g);
-                finite &= p.is_finite() & m.is_finite() & v.is_finite();
+                finite &= p.is_finite() & m.is_finite() & v.is_finite() & g.is_finite();
             }
             if !finite {
                 return Err(EgdError::NonFinite);

@@ -7,7 +7,8 @@
 //!    `0.5 · wd · (‖W1‖² + ‖W2‖²)` term, which is part of the gradient
 //!    *before* whitening.
 //! 2. **Validate**: any NaN/∞ in the gradient of an active tensor →
-//!    `Err(NonFinite)`.
+//!    `Err(NonFinite)`. (With [`NoTransform`] this scan is left to step 4,
+//!    which reads the same gradient.)
 //! 3. **Transform** ([`Transform::apply`]): [`Egd`] (the polar direction of
 //!    selected weight matrices), [`ColumnNorm`] (the paper's column-norm
 //!    baseline), [`Grokfast`] (EMA gradient filter) or [`NoTransform`]. It
@@ -176,7 +177,9 @@ pub trait Base<T: Real, N: Params<T>>: State<T> {
     ///
     /// # Errors
     ///
-    /// [`EgdError::NonFinite`] if any of them is NaN or infinite.
+    /// [`EgdError::NonFinite`] if any of them is NaN or infinite, or if `dir`
+    /// itself is on an active tensor (with [`NoTransform`] this is the only
+    /// finiteness check the gradient gets).
     fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError>;
 
     /// Applies the update. Called only after [`Base::check`] passed on the
@@ -199,6 +202,13 @@ pub trait Transform<T: Real, N: Params<T>>: State<T> {
     fn validate(&self) -> Result<(), EgdError> {
         Ok(())
     }
+
+    /// `true` for a transform whose direction is the gradient itself,
+    /// unchanged ([`NoTransform`]): the step then leaves the gradient's
+    /// finiteness check to [`Base::check`], which reads it anyway, instead of
+    /// scanning it once more before [`Transform::apply`]. A transform whose
+    /// `apply` needs a finite gradient (EGD's SVD) must keep the default.
+    const IDENTITY: bool = false;
 
     /// Starts the transform of `grad` (finite when called): a stateless
     /// transform writes its result into `grad`; a stateful one may leave
@@ -231,6 +241,7 @@ pub trait Transform<T: Real, N: Params<T>>: State<T> {
 pub struct NoTransform;
 
 impl<T: Real, N: Params<T>> Transform<T, N> for NoTransform {
+    const IDENTITY: bool = true;
     fn apply(&mut self, _: &mut N, _: &mut StepInfo) -> Result<(), EgdError> {
         Ok(())
     }
@@ -298,7 +309,7 @@ impl<X, B> Optimizer<X, B> {
     {
         self.base.validate()?;
         self.transform.validate()?;
-        add_l2_and_check(params, grad, self.base.l2())?;
+        add_l2_and_check(params, grad, self.base.l2(), !X::IDENTITY)?;
         let mut info = StepInfo::default();
         self.transform.apply(grad, &mut info)?;
         self.base.check(params, &self.transform.direction(grad))?;
@@ -335,12 +346,13 @@ pub(crate) fn decays<T: Real, N: Params<T>>(i: usize, biases_too: bool) -> bool 
     }
 }
 
-/// Step 1 and 2 of the pipeline: `g += wd · W` on active tensors, then a
-/// finiteness check of every active gradient tensor.
+/// Step 1 and 2 of the pipeline: `g += wd · W` on active tensors, then (if
+/// `scan`) a finiteness check of every active gradient tensor.
 fn add_l2_and_check<T: Real, N: Params<T>>(
     params: &N,
     grad: &mut N,
     (wd, biases): (T, bool),
+    scan: bool,
 ) -> Result<(), EgdError> {
     for i in 0..N::TENSORS {
         if !params.is_active(i) {
@@ -350,7 +362,7 @@ fn add_l2_and_check<T: Real, N: Params<T>>(
         if wd != T::ZERO && decays::<T, N>(i, biases) {
             axpy(wd, params.tensor(i), g);
         }
-        if !g.iter().all(|x| x.is_finite()) {
+        if scan && !g.iter().all(|x| x.is_finite()) {
             return Err(EgdError::NonFinite);
         }
     }

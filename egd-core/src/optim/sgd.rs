@@ -197,13 +197,13 @@ impl<T: Real, N: Params<T>, V: Params<T>> Base<T, N> for Sgd<T, V> {
             if V::TENSORS == 0 {
                 for (&p, g) in p.zip(dir.elements(i)) {
                     let (p, _) = next(c, shrink, decay, false, p, T::ZERO, g);
-                    finite &= p.is_finite();
+                    finite &= p.is_finite() & g.is_finite();
                 }
             } else {
                 let v = self.velocity.tensor(i);
                 for ((&p, g), &v) in p.zip(dir.elements(i)).zip(v) {
                     let (p, v) = next(c, shrink, decay, true, p, v, g);
-                    finite &= p.is_finite() & v.is_finite();
+                    finite &= p.is_finite() & v.is_finite() & g.is_finite();
                 }
             }
             if !finite {
