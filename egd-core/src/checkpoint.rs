@@ -99,7 +99,7 @@ pub const CHECKSUM_BYTES: usize = 8;
 ///
 /// Every state type declares its domain in [`State::check_state`]; [`restore`]
 /// runs it on the serialized bytes before [`State::read_state`] writes
-/// anything, so a restored state is always one the type's step accepts.
+/// anything, so a restored state is always inside its type's domain.
 pub trait State<T: Real> {
     /// Kind tag stored in the header (`0..16` for components).
     const KIND: u8;
@@ -475,7 +475,10 @@ pub fn restore<T: Real, N: Params<T>, O: State<T>>(
     opt: &mut O,
 ) -> Result<(), EgdError> {
     validate::<T, N, O>(buf, net)?;
-    let mut r = Reader::new(buf.get(HEADER_BYTES..).unwrap_or(&[]));
+    let mut r = Reader {
+        buf,
+        pos: HEADER_BYTES,
+    };
     for i in 0..N::TENSORS {
         r.scalars(net.tensor_mut(i));
     }
