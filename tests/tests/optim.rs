@@ -771,6 +771,43 @@ fn huge_learning_rates_and_weight_decays_are_refused_and_change_nothing() {
     );
 }
 
+/// Without a transform the gradient's finiteness is checked through the
+/// values the update would write; a zero learning rate must not hide it
+/// (`0 · ∞` is NaN).
+#[test]
+fn zero_learning_rate_still_refuses_a_non_finite_gradient() {
+    fn refuses<B: Base<f32, Net> + State<f32>>(mut opt: Optimizer<NoTransform, B>) {
+        let mut p = net(33);
+        train(&mut p, &mut opt, 0..2);
+        let before = snapshot(&p, &opt);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut g = grad_at(&p, 2);
+            g.l1.w[(3, 4)] = bad;
+            assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+            assert_eq!(snapshot(&p, &opt), before);
+        }
+    }
+    let t = net(33);
+    let zero_lr = SgdConfig {
+        lr: 0.0,
+        ..SgdConfig::default()
+    };
+    refuses(Optimizer::new(NoTransform, Sgd::new(zero_lr).unwrap()));
+    let mom = SgdConfig {
+        momentum: 0.5,
+        ..zero_lr
+    };
+    refuses(Optimizer::new(
+        NoTransform,
+        Sgd::with_momentum(mom, &t).unwrap(),
+    ));
+    let adam = AdamWConfig {
+        lr: 0.0,
+        ..AdamWConfig::default()
+    };
+    refuses(Optimizer::new(NoTransform, AdamW::new(adam, &t).unwrap()));
+}
+
 #[test]
 fn egd_last_info_is_untouched_by_a_failed_step() {
     let mut p = net(32);

@@ -157,7 +157,7 @@ impl<T: Real, N: Params<T>> Base<T, N> for AdamW<T, N> {
             let mut finite = true;
             for (((&p, g), &m), &v) in p.zip(dir.elements(i)).zip(m).zip(v) {
                 let (p, m, v) = k.next(decay, p, m, v, g);
-                finite &= p.is_finite() & m.is_finite() & v.is_finite() & g.is_finite();
+                finite &= p.is_finite() & m.is_finite() & v.is_finite();
             }
             if !finite {
                 return Err(EgdError::NonFinite);
@@ -214,7 +214,8 @@ impl<T: Real> Coefficients<T> {
 
     /// One element, `(w, m, v, g) → (w', m', v')` — the single arithmetic
     /// that [`Base::check`] and [`Base::update`] share, so they agree bit for
-    /// bit.
+    /// bit. A non-finite `g` always gives a non-finite `m'` (`1 − β1 > 0`),
+    /// so checking the results checks the direction too.
     #[inline(always)]
     fn next(&self, decay: bool, p: T, m: T, v: T, g: T) -> (T, T, T) {
         let p = if decay { p - self.shrink * p } else { p };

@@ -177,9 +177,13 @@ pub trait Base<T: Real, N: Params<T>>: State<T> {
     ///
     /// # Errors
     ///
-    /// [`EgdError::NonFinite`] if any of them is NaN or infinite, or if `dir`
-    /// itself is on an active tensor (with [`NoTransform`] this is the only
-    /// finiteness check the gradient gets).
+    /// [`EgdError::NonFinite`] if any of them is NaN or infinite, and
+    /// whenever `dir` itself is on an active tensor (with [`NoTransform`] this
+    /// is the only finiteness check the gradient gets). [`Sgd`] and [`AdamW`]
+    /// get the latter for free: among the values they check is one affine in
+    /// the direction (SGD's new weight, AdamW's first moment) whose
+    /// coefficient is nonzero or zero — and `0·∞` is NaN — so a non-finite
+    /// direction never yields all-finite results.
     fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError>;
 
     /// Applies the update. Called only after [`Base::check`] passed on the

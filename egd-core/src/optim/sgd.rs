@@ -197,13 +197,13 @@ impl<T: Real, N: Params<T>, V: Params<T>> Base<T, N> for Sgd<T, V> {
             if V::TENSORS == 0 {
                 for (&p, g) in p.zip(dir.elements(i)) {
                     let (p, _) = next(c, shrink, decay, false, p, T::ZERO, g);
-                    finite &= p.is_finite() & g.is_finite();
+                    finite &= p.is_finite();
                 }
             } else {
                 let v = self.velocity.tensor(i);
                 for ((&p, g), &v) in p.zip(dir.elements(i)).zip(v) {
                     let (p, v) = next(c, shrink, decay, true, p, v, g);
-                    finite &= p.is_finite() & v.is_finite() & g.is_finite();
+                    finite &= p.is_finite() & v.is_finite();
                 }
             }
             if !finite {
@@ -251,6 +251,10 @@ impl<T: Real, V: Params<T>> Sgd<T, V> {
 
 /// One element of the update, `(w, v, g) → (w', v')` — the single arithmetic
 /// that [`Base::check`] and [`Base::update`] share, so they agree bit for bit.
+///
+/// A non-finite `g` always gives a non-finite result, so checking the results
+/// checks the direction too: `w'` takes `lr·g` (or `lr·d`, `d` containing
+/// `g`), and `lr·∞` is `∞` for `lr > 0` and NaN for `lr = 0`; `v' = μv + g`.
 #[inline(always)]
 fn next<T: Real>(
     c: &SgdConfig<T>,
