@@ -40,9 +40,11 @@
 //! it holds the transformed gradient or partial work, and the next
 //! `batch_grad` overwrites it.
 //!
-//! The check costs one extra read-only pass over the weights, the gradient
-//! and the base optimizer's state; the `step` bench
-//! (`cargo bench -p egd-bench --bench step`) measures it.
+//! The check costs one extra read-only pass over the weights, the direction
+//! and the base optimizer's state (with [`NoTransform`] it replaces the
+//! gradient scan of step 2); no copy of the weights is made. The `step` bench
+//! (`cargo bench -p egd-bench --bench step`) and the firmware's instruction
+//! counts measure it.
 //!
 //! Everything is generic over [`Params`], so one optimizer works for
 //! [`Mlp2`](crate::nn::Mlp2), [`Mlp3`](crate::nn::Mlp3) and
@@ -178,10 +180,11 @@ pub trait Base<T: Real, N: Params<T>>: State<T> {
     /// # Errors
     ///
     /// [`EgdError::NonFinite`] if any of them is NaN or infinite, and
-    /// whenever `dir` itself is on an active tensor (with [`NoTransform`] this
-    /// is the only finiteness check the gradient gets). [`Sgd`] and [`AdamW`]
+    /// whenever `dir` itself holds a NaN or infinity on an active tensor
+    /// (with [`NoTransform`] this is the only finiteness check the gradient
+    /// gets). [`Sgd`] and [`AdamW`]
     /// get the latter for free: among the values they check is one affine in
-    /// the direction (SGD's new weight, AdamW's first moment) whose
+    /// the direction (SGD's new weight, `AdamW`'s first moment) whose
     /// coefficient is nonzero or zero — and `0·∞` is NaN — so a non-finite
     /// direction never yields all-finite results.
     fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError>;
