@@ -23,11 +23,34 @@
 //!
 //! # Guarantees
 //!
-//! [`restore`] validates the whole buffer — magic, version, length, checksum,
-//! then shape — before writing anything: a corrupted, truncated or
-//! mismatched buffer gives `Err(EgdError::Checkpoint(..))` and leaves the
-//! network and optimizer untouched. Restoring and continuing gives weights
-//! bit-identical to an uninterrupted run.
+//! [`restore`] validates the whole buffer before writing anything — magic,
+//! version, length, checksum, shape, then every stored value — so a
+//! corrupted, truncated, mismatched or out-of-domain buffer gives
+//! `Err(EgdError::Checkpoint(..))` and leaves the network and optimizer
+//! untouched. A checkpoint that restores holds only finite parameters, zero
+//! disabled biases, and optimizer state inside its domain (each [`State`]
+//! type states and checks its own invariant, [`State::check_state`]).
+//! Restoring and continuing gives weights bit-identical to an uninterrupted
+//! run.
+//!
+//! # Threat model
+//!
+//! * **The checksum detects accidents, not tampering.** FNV-1a 64 catches
+//!   bit flips, truncation and torn writes in storage or transit; it is not a
+//!   cryptographic MAC, and anyone can recompute it after editing the bytes.
+//!   This crate does not authenticate checkpoints: when the source matters,
+//!   sign or MAC the buffer outside it.
+//! * **Values are validated because a checkpoint may come from elsewhere** —
+//!   another program, a hand-edited file, or memory that was corrupted on the
+//!   device *before* [`save`] computed the checksum. With a matching checksum,
+//!   every scalar must still be finite and every optimizer state inside its
+//!   domain ([`CheckpointError::InvalidValue`] names the first value that is
+//!   not, with its byte offset).
+//! * **What remains possible**: a well-formed checkpoint with finite,
+//!   in-domain but *wrong* values (other weights, a large momentum) restores.
+//!   It cannot smuggle a NaN into the weights later either: a step whose
+//!   result would not be finite returns `Err(NonFinite)` and writes nothing
+//!   (see [`optim`](crate::optim)).
 //!
 //! ```
 //! use egd_core::checkpoint;
@@ -73,6 +96,10 @@ pub const CHECKSUM_BYTES: usize = 8;
 /// The layout is static: `SCALARS` values of type `T` and `WORDS` `u64`s,
 /// written and read in the same fixed order. `()` is the empty state (save a
 /// network without an optimizer).
+///
+/// Every state type declares its domain in [`State::check_state`]; [`restore`]
+/// runs it on the serialized bytes before [`State::read_state`] writes
+/// anything, so a restored state is always inside its type's domain.
 pub trait State<T: Real> {
     /// Kind tag stored in the header (`0..16` for components).
     const KIND: u8;
@@ -82,8 +109,20 @@ pub trait State<T: Real> {
     const WORDS: usize;
     /// Writes exactly `SCALARS` scalars and `WORDS` words.
     fn write_state(&self, w: &mut Writer<'_>);
-    /// Reads what [`State::write_state`] wrote (the buffer is already validated).
+    /// Reads what [`State::write_state`] wrote (the buffer is already
+    /// validated, including by [`State::check_state`]).
     fn read_state(&mut self, r: &mut Reader<'_>);
+    /// Checks the serialized state in `r` — exactly what
+    /// [`State::read_state`] would read — against this type's invariant:
+    /// every scalar finite, plus the type's own domain (second moments
+    /// `>= 0`, flags `0` or `1`, all-zero buffers before the first step, …).
+    /// Writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckpointError::InvalidValue`] naming the first value outside the
+    /// domain and its byte offset.
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError>;
 }
 
 impl<T: Real> State<T> for () {
@@ -92,6 +131,9 @@ impl<T: Real> State<T> for () {
     const WORDS: usize = 0;
     fn write_state(&self, _: &mut Writer<'_>) {}
     fn read_state(&mut self, _: &mut Reader<'_>) {}
+    fn check_state(_: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        Ok(())
+    }
 }
 
 /// A forward-only cursor writing little-endian values into a byte buffer.
@@ -138,7 +180,7 @@ impl<'a> Writer<'a> {
 }
 
 /// A forward-only cursor reading little-endian values; reads past the end give zeros.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
@@ -151,14 +193,27 @@ impl<'a> Reader<'a> {
         Self { buf, pos: 0 }
     }
 
+    /// Byte offset of the next value in the buffer (for a reader that
+    /// [`restore`] or [`validate`] hands out: in the whole checkpoint).
+    #[must_use]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Reads one scalar.
+    pub fn scalar<T: Real>(&mut self) -> T {
+        let x = self
+            .buf
+            .get(self.pos..self.pos + T::BYTES)
+            .map_or(T::ZERO, T::read_le);
+        self.pos += T::BYTES;
+        x
+    }
+
     /// Reads scalars in order into `xs`.
     pub fn scalars<T: Real>(&mut self, xs: &mut [T]) {
         for x in xs {
-            *x = self
-                .buf
-                .get(self.pos..self.pos + T::BYTES)
-                .map_or(T::ZERO, T::read_le);
-            self.pos += T::BYTES;
+            *x = self.scalar();
         }
     }
 
@@ -167,6 +222,61 @@ impl<'a> Reader<'a> {
         let w = self.buf.get(self.pos..self.pos + 8).map_or(0, read_u64);
         self.pos += 8;
         w
+    }
+
+    /// Reads `n` scalars and checks each with `ok`.
+    ///
+    /// ```
+    /// use egd_core::CheckpointError;
+    /// use egd_core::checkpoint::Reader;
+    /// let bytes: Vec<u8> = [1.0f32, -2.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+    /// let nonneg = |x: f32| x >= 0.0;
+    /// assert_eq!(
+    ///     Reader::new(&bytes).check_scalars(2, "v", ">= 0", nonneg),
+    ///     Err(CheckpointError::InvalidValue { field: "v", expected: ">= 0", offset: 4 })
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`CheckpointError::InvalidValue`] with `field`, `expected` and the
+    /// offset of the first scalar that fails (the reader then stands after it).
+    pub fn check_scalars<T: Real>(
+        &mut self,
+        n: usize,
+        field: &'static str,
+        expected: &'static str,
+        ok: impl Fn(T) -> bool,
+    ) -> Result<(), CheckpointError> {
+        for _ in 0..n {
+            let offset = self.pos;
+            if !ok(self.scalar()) {
+                return Err(CheckpointError::InvalidValue {
+                    field,
+                    expected,
+                    offset,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a `u64` that must be `0` or `1` and returns it as a flag.
+    ///
+    /// # Errors
+    ///
+    /// [`CheckpointError::InvalidValue`] with `field` for any other value.
+    pub fn check_flag(&mut self, field: &'static str) -> Result<bool, CheckpointError> {
+        let offset = self.pos;
+        match self.word() {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(CheckpointError::InvalidValue {
+                field,
+                expected: "0 or 1",
+                offset,
+            }),
+        }
     }
 }
 
@@ -279,7 +389,10 @@ pub fn save<T: Real, N: Params<T>, O: State<T>>(
 /// [`CheckpointError::Truncated`] (shorter than its header or its stated
 /// length), [`CheckpointError::BadMagic`], [`CheckpointError::UnsupportedVersion`],
 /// [`CheckpointError::Corrupted`] (checksum), [`CheckpointError::ShapeMismatch`]
-/// (scalar type, tensor shapes, bias switches or optimizer layout differ).
+/// (scalar type, tensor shapes, bias switches or optimizer layout differ),
+/// [`CheckpointError::InvalidValue`] (a parameter that is not finite, a
+/// disabled bias that is not zero, or optimizer state outside its domain,
+/// [`State::check_state`]) — checked in that order.
 pub fn validate<T: Real, N: Params<T>, O: State<T>>(buf: &[u8], net: &N) -> Result<(), EgdError> {
     let err = |e: CheckpointError| Err(EgdError::Checkpoint(e));
     if buf.len() < MAGIC.len() || buf.get(..MAGIC.len()) != Some(&MAGIC[..]) {
@@ -322,11 +435,32 @@ pub fn validate<T: Real, N: Params<T>, O: State<T>>(buf: &[u8], net: &N) -> Resu
         && word(32) == O::WORDS as u64
         && word(40) == shape_hash::<T, N, O>(net)
         && stated == bytes::<T, N, O>();
-    if same {
-        Ok(())
-    } else {
-        err(CheckpointError::ShapeMismatch)
+    if !same {
+        return err(CheckpointError::ShapeMismatch);
     }
+    check_values::<T, N, O>(buf.get(..body).unwrap_or(&[]), net).map_err(EgdError::Checkpoint)
+}
+
+/// Every stored value against its domain: parameters finite (a disabled
+/// tensor all zero), then the optimizer state's own invariant.
+fn check_values<T: Real, N: Params<T>, O: State<T>>(
+    body: &[u8],
+    net: &N,
+) -> Result<(), CheckpointError> {
+    let mut r = Reader {
+        buf: body,
+        pos: HEADER_BYTES,
+    };
+    for i in 0..N::TENSORS {
+        let len = net.tensor(i).len();
+        let name = N::info(i).map_or("parameter", |t| t.name);
+        if net.is_active(i) {
+            r.check_scalars(len, name, "finite", T::is_finite)?;
+        } else {
+            r.check_scalars(len, name, "0 (a disabled bias)", |x: T| x == T::ZERO)?;
+        }
+    }
+    O::check_state(&mut r)
 }
 
 /// Restores `net` and `opt` from `buf` (see [`validate`] for the checks, all
@@ -341,7 +475,10 @@ pub fn restore<T: Real, N: Params<T>, O: State<T>>(
     opt: &mut O,
 ) -> Result<(), EgdError> {
     validate::<T, N, O>(buf, net)?;
-    let mut r = Reader::new(buf.get(HEADER_BYTES..).unwrap_or(&[]));
+    let mut r = Reader {
+        buf,
+        pos: HEADER_BYTES,
+    };
     for i in 0..N::TENSORS {
         r.scalars(net.tensor_mut(i));
     }

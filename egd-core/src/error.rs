@@ -18,7 +18,8 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EgdError {
-    /// An input (gradient, loss, matrix) held NaN or an infinity.
+    /// An input (gradient, loss, matrix) held NaN or an infinity, or an
+    /// optimizer step would have written one (the update overflowed).
     NonFinite,
     /// The Jacobi SVD hit its sweep cap without converging.
     NotConverged {
@@ -57,6 +58,18 @@ pub enum CheckpointError {
     Truncated,
     /// The checksum does not match: the bytes were corrupted.
     Corrupted,
+    /// The checksum matches, but a stored value lies outside its domain (a
+    /// NaN weight, a negative second moment, a flag that is neither 0 nor 1,
+    /// state that contradicts its step counter…): the bytes are as written,
+    /// by a faulty or hostile writer.
+    InvalidValue {
+        /// What the value is (for example `"AdamW second moment"`).
+        field: &'static str,
+        /// Its domain, in words (for example `"finite and >= 0"`).
+        expected: &'static str,
+        /// Byte offset of the value in the checkpoint.
+        offset: usize,
+    },
 }
 
 impl fmt::Display for EgdError {
@@ -85,6 +98,11 @@ impl fmt::Display for CheckpointError {
             Self::ShapeMismatch => f.write_str("written for a different shape"),
             Self::Truncated => f.write_str("buffer truncated"),
             Self::Corrupted => f.write_str("checksum mismatch (corrupted)"),
+            Self::InvalidValue {
+                field,
+                expected,
+                offset,
+            } => write!(f, "{field} at byte {offset} is not {expected}"),
         }
     }
 }

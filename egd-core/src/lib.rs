@@ -36,6 +36,9 @@
 //!   on the target's SIMD width. Same inputs, same bits, on every platform.
 //! * NaN/Inf in an input gives [`EgdError::NonFinite`]; a zero gradient gives a
 //!   zero EGD direction.
+//! * No NaN/Inf reaches the weights: an optimizer step checks every value it
+//!   would write before writing ([`optim`]), and a checkpoint restores only
+//!   finite, in-domain values ([`checkpoint`]).
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -579,6 +579,253 @@ fn svd_failure_leaves_everything_unchanged() {
     assert_eq!(opt.transform.last_info(), &[None; 8]);
 }
 
+/// Steps 3 clean batches, then sets a valid but hostile configuration
+/// (`poison`) whose next update would overflow: the step with the gradient
+/// scaled by `scale` returns `Err(NonFinite)` with weights and state
+/// bit-for-bit unchanged. With the configuration back (`heal`), the same step
+/// gives the same bits as a twin that never saw the hostile one.
+fn overflow_contract<X, B>(
+    mut opt: Optimizer<X, B>,
+    poison: impl Fn(&mut Optimizer<X, B>),
+    heal: impl Fn(&mut Optimizer<X, B>),
+    scale: f32,
+) -> Optimizer<X, B>
+where
+    X: Transform<f32, Net> + State<f32> + Clone,
+    B: Base<f32, Net> + State<f32> + Clone,
+{
+    let mut p = net(30);
+    train(&mut p, &mut opt, 0..3);
+    let before = snapshot(&p, &opt);
+    let (mut twin_p, mut twin) = (p, opt.clone());
+    let scaled = |net: &Net| {
+        let mut g = grad_at(net, 3);
+        for i in 0..4 {
+            g.tensor_mut(i).iter_mut().for_each(|x| *x *= scale);
+        }
+        g
+    };
+    poison(&mut opt);
+    let mut g = scaled(&p);
+    assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+    assert_eq!(snapshot(&p, &opt), before);
+    heal(&mut opt);
+    let mut g = scaled(&p);
+    let mut g2 = scaled(&twin_p);
+    assert_eq!(opt.step(&mut p, &mut g), twin.step(&mut twin_p, &mut g2));
+    assert_eq!(snapshot(&p, &opt), snapshot(&twin_p, &twin));
+    opt
+}
+
+#[test]
+fn huge_learning_rates_and_weight_decays_are_refused_and_change_nothing() {
+    let t = net(30);
+    let max = f32::MAX;
+    // SGD: lr at the float limit times gradient entries above 1.
+    overflow_contract(
+        Optimizer::new(NoTransform, sgd(0.05)),
+        |o| o.base.cfg.lr = max,
+        |o| o.base.cfg.lr = 0.05,
+        1e3,
+    );
+    // SGD: lr · decoupled decay overflows by itself.
+    overflow_contract(
+        Optimizer::new(NoTransform, sgd(0.05)),
+        |o| {
+            o.base.cfg.lr = 10.0;
+            o.base.cfg.decoupled_weight_decay = max;
+        },
+        |o| {
+            o.base.cfg.lr = 0.05;
+            o.base.cfg.decoupled_weight_decay = 0.0;
+        },
+        1.0,
+    );
+    // SGD: coupled L2 at the float limit, then a step of 10 along it.
+    overflow_contract(
+        Optimizer::new(NoTransform, sgd(0.05)),
+        |o| {
+            o.base.cfg.lr = 10.0;
+            o.base.cfg.weight_decay = max;
+        },
+        |o| {
+            o.base.cfg.lr = 0.05;
+            o.base.cfg.weight_decay = 0.0;
+        },
+        1.0,
+    );
+    // Momentum and Nesterov.
+    for nesterov in [false, true] {
+        overflow_contract(
+            Optimizer::new(NoTransform, sgd_mom(&t, nesterov)),
+            |o| o.base.cfg.lr = max,
+            |o| o.base.cfg.lr = 0.1,
+            1e3,
+        );
+    }
+    // AdamW: lr / (1 − β1ᵗ) overflows; decoupled decay; coupled L2 (v' overflows).
+    let adam = || Optimizer::new(NoTransform, adamw(&t));
+    overflow_contract(
+        adam(),
+        |o| o.base.cfg.lr = max,
+        |o| o.base.cfg.lr = 1e-2,
+        1.0,
+    );
+    overflow_contract(
+        adam(),
+        |o| {
+            o.base.cfg.lr = 10.0;
+            o.base.cfg.weight_decay = max;
+        },
+        |o| {
+            o.base.cfg.lr = 1e-2;
+            o.base.cfg.weight_decay = 0.01;
+        },
+        1.0,
+    );
+    let healed = overflow_contract(
+        adam(),
+        |o| o.base.cfg.l2 = max,
+        |o| o.base.cfg.l2 = 1e-4,
+        1.0,
+    );
+    assert_eq!(healed.base.steps(), 4);
+    // Grokfast: λ at the float limit overflows the filtered gradient; on
+    // the first step the started flag must stay unset.
+    let mut p = net(31);
+    let mut opt = Optimizer::new(
+        Grokfast::new(
+            GrokfastConfig {
+                lambda: max,
+                ..GrokfastConfig::default()
+            },
+            &p,
+        )
+        .unwrap(),
+        sgd(0.05),
+    );
+    let before = snapshot(&p, &opt);
+    let mut g = grad_at(&p, 0);
+    g.l1.w[(0, 0)] = 10.0;
+    assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+    assert_eq!(snapshot(&p, &opt), before);
+    assert!(!opt.transform.started());
+    overflow_contract(
+        Optimizer::new(
+            Grokfast::new(GrokfastConfig::default(), &t).unwrap(),
+            adamw(&t),
+        ),
+        |o| o.transform.cfg.lambda = max,
+        |o| o.transform.cfg.lambda = 2.0,
+        1e3,
+    );
+    // The filtered gradient is finite but the base update behind it is not:
+    // the EMA must not move either (it is written only after the base's check).
+    overflow_contract(
+        Optimizer::new(
+            Grokfast::new(GrokfastConfig::default(), &t).unwrap(),
+            sgd(0.05),
+        ),
+        |o| o.base.cfg.lr = max,
+        |o| o.base.cfg.lr = 0.05,
+        1e3,
+    );
+    let mut p = net(31);
+    let mut opt = Optimizer::new(
+        Grokfast::new(GrokfastConfig::default(), &p).unwrap(),
+        sgd(max),
+    );
+    let before = snapshot(&p, &opt);
+    let mut g = grad_at(&p, 0);
+    g.l1.w[(0, 0)] = 10.0;
+    assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+    assert_eq!(snapshot(&p, &opt), before);
+    assert!(!opt.transform.started());
+    // EGD on every layer bounds the direction, but lr · decoupled decay
+    // still overflows; its last polar report stays that of the last good step.
+    let egd = overflow_contract(
+        Optimizer::new(
+            EgdP::new(EgdConfig {
+                layers: Layers::All,
+                ..EgdConfig::default()
+            }),
+            sgd(0.05),
+        ),
+        |o| {
+            o.base.cfg.lr = 1e20;
+            o.base.cfg.decoupled_weight_decay = 1e20;
+        },
+        |o| {
+            o.base.cfg.lr = 0.05;
+            o.base.cfg.decoupled_weight_decay = 0.0;
+        },
+        1.0,
+    );
+    assert!(egd.transform.last_info()[0].is_some());
+    // Column norm on the first layer: the unnormalised W2 gradient overflows.
+    overflow_contract(
+        Optimizer::new(ColumnNorm::default(), sgd(0.05)),
+        |o| o.base.cfg.lr = max,
+        |o| o.base.cfg.lr = 0.05,
+        1e3,
+    );
+}
+
+/// Without a transform the gradient's finiteness is checked through the
+/// values the update would write; a zero learning rate must not hide it
+/// (`0 · ∞` is NaN).
+#[test]
+fn zero_learning_rate_still_refuses_a_non_finite_gradient() {
+    fn refuses<B: Base<f32, Net> + State<f32>>(mut opt: Optimizer<NoTransform, B>) {
+        let mut p = net(33);
+        train(&mut p, &mut opt, 0..2);
+        let before = snapshot(&p, &opt);
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut g = grad_at(&p, 2);
+            g.l1.w[(3, 4)] = bad;
+            assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+            assert_eq!(snapshot(&p, &opt), before);
+        }
+    }
+    let t = net(33);
+    let zero_lr = SgdConfig {
+        lr: 0.0,
+        ..SgdConfig::default()
+    };
+    refuses(Optimizer::new(NoTransform, Sgd::new(zero_lr).unwrap()));
+    let mom = SgdConfig {
+        momentum: 0.5,
+        ..zero_lr
+    };
+    refuses(Optimizer::new(
+        NoTransform,
+        Sgd::with_momentum(mom, &t).unwrap(),
+    ));
+    let adam = AdamWConfig {
+        lr: 0.0,
+        ..AdamWConfig::default()
+    };
+    refuses(Optimizer::new(NoTransform, AdamW::new(adam, &t).unwrap()));
+}
+
+#[test]
+fn egd_last_info_is_untouched_by_a_failed_step() {
+    let mut p = net(32);
+    let mut opt = Optimizer::new(EgdP::new(EgdConfig::default()), sgd(0.05));
+    train(&mut p, &mut opt, 0..2);
+    let last = *opt.transform.last_info();
+    assert!(last[0].is_some());
+    opt.base.cfg.lr = f32::MAX;
+    // A zero W1 gradient has polar rank 0 (the last good step's is not), and
+    // W2 is not whitened: lr · 1e3 overflows there.
+    let mut g = grad_at(&p, 2);
+    g.l1.w = Matrix::zeros();
+    g.l2.w[(0, 0)] = 1e3;
+    assert_ne!(last[0].map(|i| i.rank), Some(0));
+    assert_eq!(opt.step(&mut p, &mut g), Err(EgdError::NonFinite));
+    assert_eq!(opt.transform.last_info(), &last);
+}
+
 #[test]
 fn invalid_configuration_is_an_error_and_changes_nothing() {
     let mut p = net(22);

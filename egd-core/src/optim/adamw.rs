@@ -1,8 +1,8 @@
 //! `AdamW` (Loshchilov & Hutter): Adam with decoupled weight decay.
 
-use super::{Base, check, decays, powi, read_tensors, write_tensors};
+use super::{Base, Direction, check, decays, powi, read_tensors, write_tensors};
 use crate::checkpoint::{Reader, State, Writer};
-use crate::error::EgdError;
+use crate::error::{CheckpointError, EgdError};
 use crate::nn::Params;
 use crate::scalar::Real;
 
@@ -145,37 +145,89 @@ impl<T: Real, N: Params<T>> Base<T, N> for AdamW<T, N> {
         self.cfg.validate()
     }
 
-    fn update(&mut self, params: &mut N, grad: &N) {
-        let c = self.cfg;
-        self.t = self.t.saturating_add(1);
-        let bc1 = T::ONE - powi(c.beta1, self.t);
-        let sqrt_bc2 = (T::ONE - powi(c.beta2, self.t)).sqrt();
-        let step = c.lr / bc1;
-        let shrink = c.lr * c.weight_decay;
-        let (a1, a2) = (T::ONE - c.beta1, T::ONE - c.beta2);
+    fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError> {
+        let k = Coefficients::at(&self.cfg, self.t.saturating_add(1));
         for i in 0..N::TENSORS {
             if !params.is_active(i) {
                 continue;
             }
-            let decay = shrink != T::ZERO && decays::<T, N>(i, c.decay_biases);
+            let decay = k.shrink != T::ZERO && decays::<T, N>(i, self.cfg.decay_biases);
+            let p = params.tensor(i).iter();
+            let (m, v) = (self.m.tensor(i), self.v.tensor(i));
+            let mut finite = true;
+            for (((&p, g), &m), &v) in p.zip(dir.elements(i)).zip(m).zip(v) {
+                let (p, m, v) = k.next(decay, p, m, v, g);
+                finite &= p.is_finite() & m.is_finite() & v.is_finite();
+            }
+            if !finite {
+                return Err(EgdError::NonFinite);
+            }
+        }
+        Ok(())
+    }
+
+    fn update(&mut self, params: &mut N, grad: &N) {
+        self.t = self.t.saturating_add(1);
+        let k = Coefficients::at(&self.cfg, self.t);
+        for i in 0..N::TENSORS {
+            if !params.is_active(i) {
+                continue;
+            }
+            let decay = k.shrink != T::ZERO && decays::<T, N>(i, self.cfg.decay_biases);
             let p = params.tensor_mut(i);
             let g = grad.tensor(i);
             let m = self.m.tensor_mut(i);
             let v = self.v.tensor_mut(i);
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
-                if decay {
-                    *p -= shrink * *p;
-                }
-                *m = c.beta1 * *m + a1 * g;
-                *v = c.beta2 * *v + a2 * g * g;
-                let denom = v.sqrt() / sqrt_bc2 + c.eps;
-                *p -= step * (*m / denom);
+                (*p, *m, *v) = k.next(decay, *p, *m, *v, g);
             }
         }
     }
 }
 
-/// Kind `3`; state: `m`, `v` and the step counter.
+/// The per-step scalars of the update at step `t` (from 1).
+struct Coefficients<T> {
+    beta1: T,
+    beta2: T,
+    a1: T,
+    a2: T,
+    eps: T,
+    sqrt_bc2: T,
+    step: T,
+    shrink: T,
+}
+
+impl<T: Real> Coefficients<T> {
+    fn at(c: &AdamWConfig<T>, t: u64) -> Self {
+        let bc1 = T::ONE - powi(c.beta1, t);
+        Self {
+            beta1: c.beta1,
+            beta2: c.beta2,
+            a1: T::ONE - c.beta1,
+            a2: T::ONE - c.beta2,
+            eps: c.eps,
+            sqrt_bc2: (T::ONE - powi(c.beta2, t)).sqrt(),
+            step: c.lr / bc1,
+            shrink: c.lr * c.weight_decay,
+        }
+    }
+
+    /// One element, `(w, m, v, g) → (w', m', v')` — the single arithmetic
+    /// that [`Base::check`] and [`Base::update`] share, so they agree bit for
+    /// bit. A non-finite `g` always gives a non-finite `m'` (`1 − β1 > 0`),
+    /// so checking the results checks the direction too.
+    #[inline(always)]
+    fn next(&self, decay: bool, p: T, m: T, v: T, g: T) -> (T, T, T) {
+        let p = if decay { p - self.shrink * p } else { p };
+        let m = self.beta1 * m + self.a1 * g;
+        let v = self.beta2 * v + self.a2 * g * g;
+        let denom = v.sqrt() / self.sqrt_bc2 + self.eps;
+        (p - self.step * (m / denom), m, v)
+    }
+}
+
+/// Kind `3`; state: `m` (finite), `v` (finite and `>= 0`) and the step
+/// counter `t` (`m` and `v` all zero while `t = 0`).
 impl<T: Real, N: Params<T>> State<T> for AdamW<T, N> {
     const KIND: u8 = 3;
     const SCALARS: usize = 2 * N::LEN;
@@ -189,5 +241,21 @@ impl<T: Real, N: Params<T>> State<T> for AdamW<T, N> {
         read_tensors(&mut self.m, r);
         read_tensors(&mut self.v, r);
         self.t = r.word();
+    }
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        let mut moments = r.clone();
+        r.check_scalars(N::LEN, "AdamW first moment", "finite", T::is_finite)?;
+        r.check_scalars(N::LEN, "AdamW second moment", "finite and >= 0", |v: T| {
+            v.is_finite() && v >= T::ZERO
+        })?;
+        if r.word() == 0 {
+            moments.check_scalars(
+                2 * N::LEN,
+                "AdamW moment at step 0",
+                "0 (no step taken yet)",
+                |x: T| x == T::ZERO,
+            )?;
+        }
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Layers, MAX_LAYERS, StepInfo, Transform, check};
 use crate::checkpoint::{Reader, State, Writer};
-use crate::error::EgdError;
+use crate::error::{CheckpointError, EgdError};
 use crate::matrix::Matrix;
 use crate::nn::{Params, WeightVisitor};
 use crate::polar::{PolarConfig, PolarInfo, polar_in_place};
@@ -198,14 +198,19 @@ impl<T: Real, N: Params<T>, const K: usize, const L: usize> Transform<T, N> for 
             out: [None; MAX_LAYERS],
         };
         grad.visit_weights_mut(&mut v)?;
-        self.last = v.out;
         info.polar = v.out;
         info.transformed = true;
         Ok(())
     }
+
+    fn commit(&mut self, _: &mut N, info: &StepInfo) {
+        if info.transformed {
+            self.last = info.polar;
+        }
+    }
 }
 
-/// Transform kind `1`; state: the switch-off flag.
+/// Transform kind `1`; state: the switch-off flag (`0` or `1`).
 impl<T: Real, const K: usize, const L: usize> State<T> for Egd<T, K, L> {
     const KIND: u8 = 1;
     const SCALARS: usize = 0;
@@ -215,5 +220,8 @@ impl<T: Real, const K: usize, const L: usize> State<T> for Egd<T, K, L> {
     }
     fn read_state(&mut self, r: &mut Reader<'_>) {
         self.switched_off = r.word() != 0;
+    }
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        r.check_flag("EGD switch-off flag").map(drop)
     }
 }

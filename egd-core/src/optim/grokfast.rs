@@ -1,8 +1,8 @@
 //! Grokfast-EMA (Lee et al. 2024): amplify the slow component of the gradient.
 
-use super::{StepInfo, Transform, check, read_tensors, write_tensors};
+use super::{Direction, StepInfo, Transform, check, read_tensors, write_tensors};
 use crate::checkpoint::{Reader, State, Writer};
-use crate::error::EgdError;
+use crate::error::{CheckpointError, EgdError};
 use crate::nn::Params;
 use crate::scalar::Real;
 
@@ -24,13 +24,20 @@ impl<T: Real> Default for GrokfastConfig<T> {
     }
 }
 
-/// The Grokfast-EMA filter as a gradient transform, on every active tensor:
+/// The Grokfast-EMA filter as a gradient transform, on every active tensor
+/// (a disabled bias is skipped; its `μ` stays zero):
 ///
 /// ```text
 /// μ ← g                      (first step: μ starts AT the first gradient)
 /// μ ← α μ + (1 − α) g        (later steps)
 /// g ← g + λ μ
 /// ```
+///
+/// In a step, [`Transform::apply`] checks that the new `μ` is finite and
+/// writes nothing; the base optimizer checks its update along the filtered
+/// gradient, computed on the fly; only then does [`Transform::commit`] write
+/// `μ` and the filtered gradient. A failed step leaves `μ` and the started
+/// flag as they were.
 ///
 /// Compose it with [`Sgd`](super::Sgd) or [`AdamW`](super::AdamW) through
 /// [`Optimizer`](super::Optimizer). It sees the gradient after the coupled L2
@@ -90,27 +97,79 @@ impl<T: Real, N: Params<T>> Transform<T, N> for Grokfast<T, N> {
     }
 
     fn apply(&mut self, grad: &mut N, info: &mut StepInfo) -> Result<(), EgdError> {
-        let GrokfastConfig { alpha, lambda } = self.cfg;
-        let beta = T::ONE - alpha;
         for i in 0..N::TENSORS {
-            let g = grad.tensor_mut(i);
-            let mu = self.mu.tensor_mut(i);
-            for (g, mu) in g.iter_mut().zip(mu) {
-                *mu = if self.started {
-                    alpha * *mu + beta * *g
-                } else {
-                    *g
-                };
-                *g += lambda * *mu;
+            if !self.mu.is_active(i) {
+                continue;
+            }
+            let mut finite = true;
+            for (&g, &mu) in grad.tensor(i).iter().zip(self.mu.tensor(i)) {
+                let (mu, g) = self.next(g, mu);
+                finite &= mu.is_finite() & g.is_finite();
+            }
+            if !finite {
+                return Err(EgdError::NonFinite);
             }
         }
-        self.started = true;
         info.transformed = true;
         Ok(())
     }
+
+    fn direction<'a>(&'a self, grad: &'a N) -> impl Direction<T> + 'a {
+        Filtered { f: self, grad }
+    }
+
+    fn commit(&mut self, grad: &mut N, _: &StepInfo) {
+        for i in 0..N::TENSORS {
+            if !self.mu.is_active(i) {
+                continue;
+            }
+            let (cfg, started) = (self.cfg, self.started);
+            for (g, mu) in grad.tensor_mut(i).iter_mut().zip(self.mu.tensor_mut(i)) {
+                (*mu, *g) = next(cfg, started, *g, *mu);
+            }
+        }
+        self.started = true;
+    }
 }
 
-/// Transform kind `3`; state: `μ` and the started flag.
+impl<T: Real, N: Params<T>> Grokfast<T, N> {
+    #[inline(always)]
+    fn next(&self, g: T, mu: T) -> (T, T) {
+        next(self.cfg, self.started, g, mu)
+    }
+}
+
+/// One element, `(g, μ) → (μ', g')` — the single arithmetic that the check,
+/// the filtered direction and the commit share, so they agree bit for bit.
+#[inline(always)]
+fn next<T: Real>(cfg: GrokfastConfig<T>, started: bool, g: T, mu: T) -> (T, T) {
+    let mu = if started {
+        cfg.alpha * mu + (T::ONE - cfg.alpha) * g
+    } else {
+        g
+    };
+    (mu, g + cfg.lambda * mu)
+}
+
+/// The filtered gradient before it is written out.
+struct Filtered<'a, T, N> {
+    f: &'a Grokfast<T, N>,
+    grad: &'a N,
+}
+
+impl<T: Real, N: Params<T>> Direction<T> for Filtered<'_, T, N> {
+    fn elements(&self, i: usize) -> impl Iterator<Item = T> + '_ {
+        let active = self.f.mu.is_active(i);
+        self.grad
+            .tensor(i)
+            .iter()
+            .zip(self.f.mu.tensor(i))
+            .map(move |(&g, &mu)| if active { self.f.next(g, mu).1 } else { g })
+    }
+}
+
+/// Transform kind `3`; state: `μ` (finite) and the started flag (`0` or `1`;
+/// `μ` all zero while `0`).
 impl<T: Real, N: Params<T>> State<T> for Grokfast<T, N> {
     const KIND: u8 = 3;
     const SCALARS: usize = N::LEN;
@@ -122,5 +181,15 @@ impl<T: Real, N: Params<T>> State<T> for Grokfast<T, N> {
     fn read_state(&mut self, r: &mut Reader<'_>) {
         read_tensors(&mut self.mu, r);
         self.started = r.word() != 0;
+    }
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        let mut ema = r.clone();
+        r.check_scalars(N::LEN, "Grokfast EMA", "finite", T::is_finite)?;
+        if !r.check_flag("Grokfast started flag")? {
+            ema.check_scalars(N::LEN, "Grokfast EMA before the first step", "0", |x: T| {
+                x == T::ZERO
+            })?;
+        }
+        Ok(())
     }
 }

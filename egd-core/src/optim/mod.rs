@@ -6,19 +6,45 @@
 //!    optimizer's `decay_biases` is set) — the paper's
 //!    `0.5 · wd · (‖W1‖² + ‖W2‖²)` term, which is part of the gradient
 //!    *before* whitening.
-//! 2. **Validate**: any NaN/∞ in the gradient → `Err(NonFinite)`, with weights
-//!    and all optimizer state bit-for-bit unchanged.
-//! 3. **Transform** ([`Transform`]): [`Egd`] (the polar direction of selected
-//!    weight matrices), [`ColumnNorm`] (the paper's column-norm baseline),
-//!    [`Grokfast`] (EMA gradient filter) or [`NoTransform`]. EGD's polar runs in
-//!    place on the gradient buffer, so a `NotConverged` error also leaves
-//!    weights and state untouched.
-//! 4. **Base update** ([`Base`]): [`Sgd`] (momentum, Nesterov, decoupled decay)
-//!    or [`AdamW`].
+//! 2. **Validate**: any NaN/∞ in the gradient of an active tensor →
+//!    `Err(NonFinite)`. (With [`NoTransform`] this scan is left to step 4,
+//!    which reads the same gradient.)
+//! 3. **Transform** ([`Transform::apply`]): [`Egd`] (the polar direction of
+//!    selected weight matrices), [`ColumnNorm`] (the paper's column-norm
+//!    baseline), [`Grokfast`] (EMA gradient filter) or [`NoTransform`]. It
+//!    computes the step's direction but does not yet change its own state.
+//! 4. **Check** ([`Base::check`]): the base optimizer computes every value
+//!    the update would write — new weights, new momentum or moments — without
+//!    writing any, and returns `Err(NonFinite)` if one is NaN or infinite (a
+//!    huge learning rate, a momentum near the float limit, a direction that
+//!    overflowed).
+//! 5. **Commit** ([`Transform::commit`], then [`Base::update`]): the
+//!    transform writes its new state, the base optimizer recomputes the same
+//!    values with the same operations — hence the same bits, all finite — and
+//!    writes them.
+//!
+//! # Error contract
+//!
+//! On every `Err` — a bad configuration, a non-finite gradient, EGD's SVD not
+//! converging, or an update that would not be finite — the weights and all
+//! optimizer state (momentum, moments, step counter, Grokfast's EMA and
+//! started flag, EGD's switch-off flag and [`Egd::last_info`]) are
+//! bit-for-bit unchanged. A step that returns `Ok` has written only finite
+//! values. Together with [`checkpoint::restore`](crate::checkpoint::restore),
+//! which refuses non-finite or out-of-domain state, no sequence of calls puts a
+//! NaN or an infinity into the weights. Not covered: EGD's warm-start rotation
+//! ([`PolarConfig::warm_start`](crate::polar::PolarConfig::warm_start)) is
+//! scratch, not state, and may have moved on a failed step.
 //!
 //! The gradient buffer is the caller's scratch: after `step` (`Ok` or `Err`)
 //! it holds the transformed gradient or partial work, and the next
 //! `batch_grad` overwrites it.
+//!
+//! The check costs one extra read-only pass over the weights, the direction
+//! and the base optimizer's state (with [`NoTransform`] it replaces the
+//! gradient scan of step 2); no copy of the weights is made. The `step` bench
+//! (`cargo bench -p egd-bench --bench step`) and the firmware's instruction
+//! counts measure it.
 //!
 //! Everything is generic over [`Params`], so one optimizer works for
 //! [`Mlp2`](crate::nn::Mlp2), [`Mlp3`](crate::nn::Mlp3) and
@@ -62,7 +88,7 @@ pub use grokfast::{Grokfast, GrokfastConfig};
 pub use sgd::{Sgd, SgdConfig};
 
 use crate::checkpoint::{Reader, State, Writer};
-use crate::error::EgdError;
+use crate::error::{CheckpointError, EgdError};
 use crate::matrix::axpy;
 use crate::nn::{Kind, Params};
 use crate::polar::PolarInfo;
@@ -109,7 +135,32 @@ pub struct StepInfo {
     pub polar: [Option<PolarInfo>; MAX_LAYERS],
 }
 
+/// The direction a base optimizer steps along, tensor by tensor: the
+/// transformed gradient, possibly not yet written out ([`Grokfast`] computes
+/// it from the gradient and its EMA on the fly until the step commits).
+pub trait Direction<T: Real> {
+    /// Tensor `i` of the direction, element by element, in the same order as
+    /// [`Params::tensor`] (empty when `i` is out of range).
+    fn elements(&self, i: usize) -> impl Iterator<Item = T> + '_;
+}
+
+/// A direction already written out in a network-shaped buffer.
+#[derive(Clone, Copy, Debug)]
+pub struct Written<'a, N>(pub &'a N);
+
+impl<T: Real, N: Params<T>> Direction<T> for Written<'_, N> {
+    fn elements(&self, i: usize) -> impl Iterator<Item = T> + '_ {
+        self.0.tensor(i).iter().copied()
+    }
+}
+
 /// The last stage: turns a (transformed) gradient into a parameter update.
+///
+/// Two passes with one arithmetic: [`Base::check`] computes every value
+/// [`Base::update`] would write and writes nothing; `update` then computes
+/// the same values with the same operations and writes them. An
+/// implementation must keep the two bit-identical (share one per-element
+/// function), so a passed check proves the update finite.
 pub trait Base<T: Real, N: Params<T>>: State<T> {
     /// The coupled L2 coefficient `wd` added to the gradient before any
     /// transform (`g += wd · W`), and whether biases get it too.
@@ -122,11 +173,33 @@ pub trait Base<T: Real, N: Params<T>>: State<T> {
     /// [`EgdError::InvalidParameter`] naming the bad field.
     fn validate(&self) -> Result<(), EgdError>;
 
-    /// Applies the update. Called only with a finite gradient.
+    /// Computes, without writing anything, every value a step along `dir`
+    /// would write: new weights of every active tensor and new optimizer
+    /// state.
+    ///
+    /// # Errors
+    ///
+    /// [`EgdError::NonFinite`] if any of them is NaN or infinite, and
+    /// whenever `dir` itself holds a NaN or infinity on an active tensor
+    /// (with [`NoTransform`] this is the only finiteness check the gradient
+    /// gets). [`Sgd`] and [`AdamW`]
+    /// get the latter for free: among the values they check is one affine in
+    /// the direction (SGD's new weight, `AdamW`'s first moment) whose
+    /// coefficient is nonzero or zero — and `0·∞` is NaN — so a non-finite
+    /// direction never yields all-finite results.
+    fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError>;
+
+    /// Applies the update. Called only after [`Base::check`] passed on the
+    /// same weights and state, with `grad` holding the direction it checked.
     fn update(&mut self, params: &mut N, grad: &N);
 }
 
 /// A gradient transform between the L2 term and the base update.
+///
+/// A step calls [`Transform::apply`], then the base optimizer checks
+/// [`Transform::direction`], then [`Transform::commit`] — so a transform with
+/// state (Grokfast's EMA) changes it only once the whole step is known to
+/// succeed.
 pub trait Transform<T: Real, N: Params<T>>: State<T> {
     /// Checks the configuration.
     ///
@@ -137,13 +210,37 @@ pub trait Transform<T: Real, N: Params<T>>: State<T> {
         Ok(())
     }
 
-    /// Transforms `grad` in place (`grad` is finite when called). Must leave
-    /// its own state unchanged when it returns `Err`.
+    /// `true` for a transform whose direction is the gradient itself,
+    /// unchanged ([`NoTransform`]): the step then leaves the gradient's
+    /// finiteness check to [`Base::check`], which reads it anyway, instead of
+    /// scanning it once more before [`Transform::apply`]. A transform whose
+    /// `apply` needs a finite gradient (EGD's SVD) must keep the default.
+    const IDENTITY: bool = false;
+
+    /// Starts the transform of `grad` (finite when called): a stateless
+    /// transform writes its result into `grad`; a stateful one may leave
+    /// `grad` as it is and compute the result in [`Transform::direction`].
+    /// Changes none of its checkpointed state or [`Egd::last_info`] (scratch,
+    /// such as EGD's SVD workspace, may change).
     ///
     /// # Errors
     ///
-    /// Transform-specific (EGD: [`EgdError::NotConverged`]).
+    /// Transform-specific (EGD: [`EgdError::NotConverged`]; Grokfast:
+    /// [`EgdError::NonFinite`] if its EMA would overflow).
     fn apply(&mut self, grad: &mut N, info: &mut StepInfo) -> Result<(), EgdError>;
+
+    /// The direction the base optimizer steps along, given `grad` as
+    /// [`Transform::apply`] left it (default: `grad` itself).
+    fn direction<'a>(&'a self, grad: &'a N) -> impl Direction<T> + 'a {
+        Written(grad)
+    }
+
+    /// Writes the transform's new state and leaves the direction in `grad`.
+    /// Called only once the base optimizer's check has passed; `info` is
+    /// what [`Transform::apply`] reported. Default: nothing to write.
+    fn commit(&mut self, grad: &mut N, info: &StepInfo) {
+        let _ = (grad, info);
+    }
 }
 
 /// The identity transform (plain base optimizer).
@@ -151,6 +248,7 @@ pub trait Transform<T: Real, N: Params<T>>: State<T> {
 pub struct NoTransform;
 
 impl<T: Real, N: Params<T>> Transform<T, N> for NoTransform {
+    const IDENTITY: bool = true;
     fn apply(&mut self, _: &mut N, _: &mut StepInfo) -> Result<(), EgdError> {
         Ok(())
     }
@@ -162,6 +260,9 @@ impl<T: Real> State<T> for NoTransform {
     const WORDS: usize = 0;
     fn write_state(&self, _: &mut Writer<'_>) {}
     fn read_state(&mut self, _: &mut Reader<'_>) {}
+    fn check_state(_: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        Ok(())
+    }
 }
 
 /// A transform followed by a base optimizer; see the [module docs](self).
@@ -186,7 +287,8 @@ impl<X, B> Optimizer<X, B> {
         Self { transform, base }
     }
 
-    /// One optimizer step: `grad` → `+ L2` → check finite → transform → base update.
+    /// One optimizer step: `grad` → `+ L2` → check finite → transform →
+    /// check the update → commit.
     ///
     /// `grad` must hold the gradient of the loss without the L2 term (as
     /// [`Mlp2::batch_grad`](crate::nn::Mlp2::batch_grad) leaves it); it is
@@ -196,10 +298,13 @@ impl<X, B> Optimizer<X, B> {
     ///
     /// * [`EgdError::InvalidParameter`] for a bad configuration,
     /// * [`EgdError::NonFinite`] if the gradient (after adding L2) holds NaN/∞,
+    ///   or if any value the step would write (weights, momentum, moments,
+    ///   Grokfast's EMA) would be NaN/∞,
     /// * [`EgdError::NotConverged`] from EGD's SVD.
     ///
     /// On every error, `params` and all optimizer state are bit-for-bit
-    /// unchanged; `grad` is unspecified.
+    /// unchanged; `grad` is unspecified. On `Ok`, every value written is
+    /// finite.
     pub fn step<T: Real, N: Params<T>>(
         &mut self,
         params: &mut N,
@@ -211,9 +316,11 @@ impl<X, B> Optimizer<X, B> {
     {
         self.base.validate()?;
         self.transform.validate()?;
-        add_l2_and_check(params, grad, self.base.l2())?;
+        add_l2_and_check(params, grad, self.base.l2(), !X::IDENTITY)?;
         let mut info = StepInfo::default();
         self.transform.apply(grad, &mut info)?;
+        self.base.check(params, &self.transform.direction(grad))?;
+        self.transform.commit(grad, &info);
         self.base.update(params, grad);
         Ok(info)
     }
@@ -232,6 +339,10 @@ impl<T: Real, X: State<T>, B: State<T>> State<T> for Optimizer<X, B> {
         self.transform.read_state(r);
         self.base.read_state(r);
     }
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        X::check_state(r)?;
+        B::check_state(r)
+    }
 }
 
 /// Whether tensor `i` of `N` gets weight decay.
@@ -242,12 +353,13 @@ pub(crate) fn decays<T: Real, N: Params<T>>(i: usize, biases_too: bool) -> bool 
     }
 }
 
-/// Step 1 and 2 of the pipeline: `g += wd · W` on active tensors, then a
-/// finiteness check of every active gradient tensor.
+/// Step 1 and 2 of the pipeline: `g += wd · W` on active tensors, then (if
+/// `scan`) a finiteness check of every active gradient tensor.
 fn add_l2_and_check<T: Real, N: Params<T>>(
     params: &N,
     grad: &mut N,
     (wd, biases): (T, bool),
+    scan: bool,
 ) -> Result<(), EgdError> {
     for i in 0..N::TENSORS {
         if !params.is_active(i) {
@@ -257,7 +369,7 @@ fn add_l2_and_check<T: Real, N: Params<T>>(
         if wd != T::ZERO && decays::<T, N>(i, biases) {
             axpy(wd, params.tensor(i), g);
         }
-        if !g.iter().all(|x| x.is_finite()) {
+        if scan && !g.iter().all(|x| x.is_finite()) {
             return Err(EgdError::NonFinite);
         }
     }

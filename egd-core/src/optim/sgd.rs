@@ -1,8 +1,8 @@
 //! Stochastic gradient descent with momentum, Nesterov and weight decay.
 
-use super::{Base, check, decays, read_tensors, write_tensors};
+use super::{Base, Direction, check, decays, read_tensors, write_tensors};
 use crate::checkpoint::{Reader, State, Writer};
-use crate::error::EgdError;
+use crate::error::{CheckpointError, EgdError};
 use crate::nn::{Empty, Params};
 use crate::scalar::Real;
 
@@ -183,14 +183,39 @@ impl<T: Real, N: Params<T>, V: Params<T>> Base<T, N> for Sgd<T, V> {
         )
     }
 
-    fn update(&mut self, params: &mut N, grad: &N) {
-        const {
-            assert!(
-                V::TENSORS == 0 || (V::TENSORS == N::TENSORS && V::LEN == N::LEN),
-                "momentum buffer shape"
-            );
+    fn check(&self, params: &N, dir: &impl Direction<T>) -> Result<(), EgdError> {
+        Self::shape_check::<N>();
+        let c = &self.cfg;
+        let shrink = c.lr * c.decoupled_weight_decay;
+        for i in 0..N::TENSORS {
+            if !params.is_active(i) {
+                continue;
+            }
+            let decay = shrink != T::ZERO && decays::<T, N>(i, c.decay_biases);
+            let p = params.tensor(i).iter();
+            let mut finite = true;
+            if V::TENSORS == 0 {
+                for (&p, g) in p.zip(dir.elements(i)) {
+                    let (p, _) = next(c, shrink, decay, false, p, T::ZERO, g);
+                    finite &= p.is_finite();
+                }
+            } else {
+                let v = self.velocity.tensor(i);
+                for ((&p, g), &v) in p.zip(dir.elements(i)).zip(v) {
+                    let (p, v) = next(c, shrink, decay, true, p, v, g);
+                    finite &= p.is_finite() & v.is_finite();
+                }
+            }
+            if !finite {
+                return Err(EgdError::NonFinite);
+            }
         }
-        let c = self.cfg;
+        Ok(())
+    }
+
+    fn update(&mut self, params: &mut N, grad: &N) {
+        Self::shape_check::<N>();
+        let c = &self.cfg;
         let shrink = c.lr * c.decoupled_weight_decay;
         for i in 0..N::TENSORS {
             if !params.is_active(i) {
@@ -201,27 +226,57 @@ impl<T: Real, N: Params<T>, V: Params<T>> Base<T, N> for Sgd<T, V> {
             let g = grad.tensor(i);
             if V::TENSORS == 0 {
                 for (p, &g) in p.iter_mut().zip(g) {
-                    if decay {
-                        *p -= shrink * *p;
-                    }
-                    *p -= c.lr * g;
+                    (*p, _) = next(c, shrink, decay, false, *p, T::ZERO, g);
                 }
             } else {
                 let v = self.velocity.tensor_mut(i);
                 for ((p, &g), v) in p.iter_mut().zip(g).zip(v) {
-                    if decay {
-                        *p -= shrink * *p;
-                    }
-                    *v = c.momentum * *v + g;
-                    let d = if c.nesterov { g + c.momentum * *v } else { *v };
-                    *p -= c.lr * d;
+                    (*p, *v) = next(c, shrink, decay, true, *p, *v, g);
                 }
             }
         }
     }
 }
 
-/// Kind `1` (no momentum) or `2` (momentum); state: the momentum buffer.
+impl<T: Real, V: Params<T>> Sgd<T, V> {
+    fn shape_check<N: Params<T>>() {
+        const {
+            assert!(
+                V::TENSORS == 0 || (V::TENSORS == N::TENSORS && V::LEN == N::LEN),
+                "momentum buffer shape"
+            );
+        }
+    }
+}
+
+/// One element of the update, `(w, v, g) → (w', v')` — the single arithmetic
+/// that [`Base::check`] and [`Base::update`] share, so they agree bit for bit.
+///
+/// A non-finite `g` always gives a non-finite result, so checking the results
+/// checks the direction too: `w'` takes `lr·g` (or `lr·d`, `d` containing
+/// `g`), and `lr·∞` is `∞` for `lr > 0` and NaN for `lr = 0`; `v' = μv + g`.
+#[inline(always)]
+fn next<T: Real>(
+    c: &SgdConfig<T>,
+    shrink: T,
+    decay: bool,
+    momentum: bool,
+    p: T,
+    v: T,
+    g: T,
+) -> (T, T) {
+    let p = if decay { p - shrink * p } else { p };
+    if momentum {
+        let v = c.momentum * v + g;
+        let d = if c.nesterov { g + c.momentum * v } else { v };
+        (p - c.lr * d, v)
+    } else {
+        (p - c.lr * g, v)
+    }
+}
+
+/// Kind `1` (no momentum) or `2` (momentum); state: the momentum buffer, every
+/// value finite.
 impl<T: Real, V: Params<T>> State<T> for Sgd<T, V> {
     const KIND: u8 = if V::TENSORS == 0 { 1 } else { 2 };
     const SCALARS: usize = V::LEN;
@@ -231,5 +286,8 @@ impl<T: Real, V: Params<T>> State<T> for Sgd<T, V> {
     }
     fn read_state(&mut self, r: &mut Reader<'_>) {
         read_tensors(&mut self.velocity, r);
+    }
+    fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
+        r.check_scalars(V::LEN, "SGD momentum", "finite", T::is_finite)
     }
 }
