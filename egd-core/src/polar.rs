@@ -83,7 +83,7 @@ pub enum Method {
     Rsvd {
         /// Sketch width `r` (`1..=` the workspace's bound; `r ≥ min(R, C)` is exact).
         rank: u16,
-        /// Power iterations `q` (`0..=`[`MAX_POWER_ITERS`](crate::rsvd::MAX_POWER_ITERS); the paper: 2).
+        /// Power iterations `q` (`1..=`[`MAX_POWER_ITERS`](crate::rsvd::MAX_POWER_ITERS); the paper: 2).
         power_iters: u8,
         /// Seed of the sketches (the run's seed).
         seed: u64,

@@ -11,10 +11,13 @@
 //!
 //! 1. `Ω` (`l×r`): standard normal samples from a [`SplitMix64`] keyed by
 //!    `(seed, stream)` ([`sketch_rng`]), drawn for `Ωᵀ` row by row in pairs
-//!    ([`fill_standard_normal_pairs`]). For `q = 0`, `Q ← qr(Ω)`.
-//! 2. `q` times: `Q ← qr(X Q)` (`k×r`), then `Q ← qr(Xᵀ Q)` (`l×r`) — a QR
-//!    re-orthonormalisation after every product, no oversampling (the
-//!    reference code's sequence).
+//!    ([`fill_standard_normal_pairs`]); `Q ← Ω`.
+//! 2. `q ≥ 1` times: `Q ← qr(X Q)` (`k×r`), then `Q ← qr(Xᵀ Q)` (`l×r`) — a
+//!    QR re-orthonormalisation after every product, no oversampling (the
+//!    reference code's sequence). `span(X Q)` is then `span((XXᵀ)^q·XΩ)`,
+//!    Halko–Martinsson–Tropp's power scheme with their `q` (their `q = 0`,
+//!    `B = QᵀX`, has no counterpart here: `B = XΩ` would give the singular
+//!    values of `XΩ`, not of `X`, so `q = 0` is rejected).
 //! 3. `B = X Q` (`k×r`) and its thin SVD `B = Û Ŝ V̂ᵀ`, by the one-sided
 //!    Jacobi iteration of [`crate::svd`] on the `r` rows of `Bᵀ` (the rows
 //!    converge to `σᵢ ûᵢᵀ`; `V̂` is not needed).
@@ -61,7 +64,7 @@
 //! untouched; the workspace's contents are unspecified):
 //! [`EgdError::NonFinite`] for NaN/∞ in `g`; [`EgdError::InvalidParameter`]
 //! for a method other than [`Method::Rsvd`], `rank` outside `1..=RM`,
-//! `power_iters > `[`MAX_POWER_ITERS`], a bad cutoff or Jacobi tolerance;
+//! `power_iters` outside `1..=`[`MAX_POWER_ITERS`], a bad cutoff or Jacobi tolerance;
 //! [`EgdError::NotConverged`] when the small Jacobi SVD hits its sweep cap.
 //! A zero `g` gives a zero direction.
 //!
@@ -112,7 +115,7 @@ pub const MAX_POWER_ITERS: u8 = 16;
 pub struct RsvdWorkspace<T, const K: usize, const L: usize, const RM: usize> {
     pub(crate) svd: SvdWorkspace<T, K, L>,
     /// `Ωᵀ`, then `Qᵀ` (`r×l`), then `diag(w/σ̂)·ÛᵀX`.
-    basis: Matrix<T, RM, L>,
+    basis: [[T; L]; RM],
 }
 
 impl<T: Real, const K: usize, const L: usize, const RM: usize> RsvdWorkspace<T, K, L, RM> {
@@ -124,7 +127,7 @@ impl<T: Real, const K: usize, const L: usize, const RM: usize> RsvdWorkspace<T, 
     pub const fn new() -> Self {
         Self {
             svd: SvdWorkspace::new(),
-            basis: Matrix::zeros(),
+            basis: [[T::ZERO; L]; RM],
         }
     }
 
@@ -238,10 +241,10 @@ fn params<T: Real, const RM: usize>(cfg: &PolarConfig<T>) -> Result<(usize, u8, 
             expected: "1 ..= the workspace's rank bound RM",
         });
     }
-    if power_iters > MAX_POWER_ITERS {
+    if power_iters == 0 || power_iters > MAX_POWER_ITERS {
         return Err(EgdError::InvalidParameter {
             name: "power_iters",
-            expected: "0 ..= 16",
+            expected: "1 ..= 16",
         });
     }
     check_cutoff(cfg.cutoff)?;
@@ -269,15 +272,12 @@ fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     let e = load_scaled(g, &mut ws.x, amax);
 
     let mut rng = sketch_rng(seed, stream);
-    let basis = basis.rows_mut();
+    let basis: &mut [[T; L]] = basis;
     for row in basis.iter_mut().take(r) {
         fill_standard_normal_pairs(&mut row[..l], &mut rng);
     }
     let info = {
         let x = ws.x.rows().as_flattened();
-        if q == 0 {
-            orthonormalize_rows(&mut basis[..r], l, &mut ws.norms);
-        }
         for _ in 0..q {
             // Yᵀ = QᵀXᵀ (r×k) → orthonormal rows Q_kᵀ → Q_k (k×r) in j.
             let aux = ws.aux.rows_mut();
@@ -503,7 +503,7 @@ mod tests {
             },
             ..PolarConfig::default()
         };
-        for cfg in [rsvd(0, 2), rsvd(3, 2), rsvd(2, 17), PolarConfig::default()] {
+        for cfg in [rsvd(0, 2), rsvd(3, 2), rsvd(2, 17), rsvd(2, 0), PolarConfig::default()] {
             assert!(matches!(
                 polar(&g, &mut out, &mut ws, &cfg, 0),
                 Err(EgdError::InvalidParameter { .. })
