@@ -467,7 +467,13 @@ mod tests {
             core::array::from_fn(|i| if i < len { (i as f32 * s).sin() } else { 0.0 })
         };
         let (a, b) = (mk(0.37, 7 * 37), mk(0.11, 7 * 37));
-        for (m, nc, n) in [(1usize, 1usize, 1usize), (3, 5, 7), (7, 6, 37), (2, 4, 33), (5, 7, 0)] {
+        for (m, nc, n) in [
+            (1usize, 1usize, 1usize),
+            (3, 5, 7),
+            (7, 6, 37),
+            (2, 4, 33),
+            (5, 7, 0),
+        ] {
             let mut c = [f32::NAN; 64];
             matmul_t::<f32, 2, 4>(&a, 37, &b, 37, n, &mut c, 8, m, nc);
             for i in 0..m {

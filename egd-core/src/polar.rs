@@ -11,6 +11,9 @@
 //!   from `G/‖G‖_F`. It is **approximate by design**: its singular values land
 //!   roughly in `[0.7, 1.2]`, not at 1, and it amplifies numerically-null
 //!   directions; it ignores the cutoff.
+//! * [`Method::Rsvd`] is the paper's EGD-RSVD, the direction of a rank-`r`
+//!   randomized SVD; it needs a sketch basis and a stream number and runs
+//!   through [`crate::rsvd::polar`] (the functions here refuse it).
 //!
 //! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit for non-square `G`: both
 //! orientations work on the same oriented rows (`Gᵀ` for tall `G`, `G` for

@@ -39,9 +39,11 @@
 //! `2q + 3` products of `k·l·r` multiply-adds (`X·Q` and `Xᵀ·Q` `q` times,
 //! `B`, `ÛᵀX`, `Û·(ÛᵀX)`), `2q` LQs of `r` rows (`≈ 2r²(k + l)` for
 //! factor and basis), and a Jacobi SVD of an `r×k` matrix. At the paper's
-//! `512×254`, `q = 2`: about 115 M multiply-adds at `r = 128`, about 45 % of
-//! that at `r = 64` — the Jacobi SVD of the whole gradient is the part it
-//! saves. Measured times: the `svd` and `step` benches.
+//! `512×254`, `q = 2`: 116 M multiply-adds in the products and about 50 M in
+//! the LQs at `r = 128` (the products scale with `r`, the LQs with `r²`),
+//! plus the Jacobi sweeps over 128 rows of 254 — against the Jacobi SVD of
+//! all 254 rows for the exact direction. Measured times: the `svd` and `step`
+//! benches (README, Perf).
 //!
 //! # Contract
 //!
@@ -167,7 +169,14 @@ pub const fn sketch_rng(seed: u64, stream: u64) -> SplitMix64 {
 /// Writes the EGD-RSVD direction of `g` into `out`; `stream` selects the
 /// sketch under the configuration's seed (see [`sketch_rng`]). Contract and
 /// errors: the [module docs](self).
-pub fn polar<T: Real, const R: usize, const C: usize, const K: usize, const L: usize, const RM: usize>(
+pub fn polar<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const L: usize,
+    const RM: usize,
+>(
     g: &Matrix<T, R, C>,
     out: &mut Matrix<T, R, C>,
     ws: &mut RsvdWorkspace<T, K, L, RM>,
@@ -253,7 +262,14 @@ fn params<T: Real, const RM: usize>(cfg: &PolarConfig<T>) -> Result<(usize, u8, 
 
 /// Everything but the final write: leaves the direction `D` (`k×l`, `X`'s
 /// orientation) in `ws.svd.x`. `None` for a zero `g`. Reads `g` only.
-fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: usize, const RM: usize>(
+fn direction<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const L: usize,
+    const RM: usize,
+>(
     g: &Matrix<T, R, C>,
     ws: &mut RsvdWorkspace<T, K, L, RM>,
     cfg: &PolarConfig<T>,
@@ -281,7 +297,17 @@ fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         for _ in 0..q {
             // Yᵀ = QᵀXᵀ (r×k) → orthonormal rows Q_kᵀ → Q_k (k×r) in j.
             let aux = ws.aux.rows_mut();
-            kernel::matmul_t_auto(basis.as_flattened(), L, x, L, l, aux.as_flattened_mut(), K, r, k);
+            kernel::matmul_t_auto(
+                basis.as_flattened(),
+                L,
+                x,
+                L,
+                l,
+                aux.as_flattened_mut(),
+                K,
+                r,
+                k,
+            );
             orthonormalize_rows(&mut aux[..r], k, &mut ws.norms);
             transpose(&aux[..r], k, ws.j.rows_mut());
             // Zᵀ = Q_kᵀX (r×l) → orthonormal rows Q_lᵀ.
@@ -291,7 +317,17 @@ fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         }
         // Bᵀ = QᵀXᵀ (r×k); its Jacobi rows converge to σ̂ᵢûᵢᵀ.
         let aux = ws.aux.rows_mut();
-        kernel::matmul_t_auto(basis.as_flattened(), L, x, L, l, aux.as_flattened_mut(), K, r, k);
+        kernel::matmul_t_auto(
+            basis.as_flattened(),
+            L,
+            x,
+            L,
+            l,
+            aux.as_flattened_mut(),
+            K,
+            r,
+            k,
+        );
         set_identity(ws.j.rows_mut(), r);
         jacobi_rows(
             aux,
@@ -306,7 +342,14 @@ fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         )?
     };
     // ûᵢ into aux (unit rows), Û (k×r) into j, weights into norms.
-    let full = unit_rows_and_weights(&mut ws.aux.rows_mut()[..r], &mut ws.norms[..r], k, l, e, cfg.cutoff);
+    let full = unit_rows_and_weights(
+        &mut ws.aux.rows_mut()[..r],
+        &mut ws.norms[..r],
+        k,
+        l,
+        e,
+        cfg.cutoff,
+    );
     transpose(&ws.aux.rows()[..r], k, ws.j.rows_mut());
     // C = diag(w/σ̂)·ÛᵀX (r×l) into the basis rows.
     {
@@ -321,7 +364,17 @@ fn direction<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     }
     // D = Û·C (k×l) over X.
     let u = ws.aux.rows().as_flattened();
-    kernel::t_matmul_auto(u, K, basis.as_flattened(), L, r, ws.x.rows_mut().as_flattened_mut(), L, k, l);
+    kernel::t_matmul_auto(
+        u,
+        K,
+        basis.as_flattened(),
+        L,
+        r,
+        ws.x.rows_mut().as_flattened_mut(),
+        L,
+        k,
+        l,
+    );
     Ok(Some(PolarInfo {
         sweeps: info.sweeps,
         rotations: info.rotations,
@@ -385,7 +438,11 @@ fn unit_rows_and_weights<T: Real, const N: usize>(
 }
 
 /// `dst[a][i] = src[i][a]` for `a < cols`.
-fn transpose<T: Copy, const N: usize, const M: usize>(src: &[[T; N]], cols: usize, dst: &mut [[T; M]]) {
+fn transpose<T: Copy, const N: usize, const M: usize>(
+    src: &[[T; N]],
+    cols: usize,
+    dst: &mut [[T; M]],
+) {
     for (i, srow) in src.iter().enumerate() {
         for (drow, &v) in dst.iter_mut().zip(&srow[..cols.min(N)]) {
             if let Some(d) = drow.get_mut(i) {
@@ -471,7 +528,11 @@ mod tests {
         let mut m = [[0.0f64; 7]; 3];
         for (i, row) in m.iter_mut().enumerate() {
             for (j, v) in row.iter_mut().enumerate() {
-                *v = if i == 2 { 0.0 } else { ((i * 7 + j) as f64 * 0.37).sin() };
+                *v = if i == 2 {
+                    0.0
+                } else {
+                    ((i * 7 + j) as f64 * 0.37).sin()
+                };
             }
         }
         m[1] = m[0].map(|v| 2.0 * v); // rank 1
@@ -503,7 +564,13 @@ mod tests {
             },
             ..PolarConfig::default()
         };
-        for cfg in [rsvd(0, 2), rsvd(3, 2), rsvd(2, 17), rsvd(2, 0), PolarConfig::default()] {
+        for cfg in [
+            rsvd(0, 2),
+            rsvd(3, 2),
+            rsvd(2, 17),
+            rsvd(2, 0),
+            PolarConfig::default(),
+        ] {
             assert!(matches!(
                 polar(&g, &mut out, &mut ws, &cfg, 0),
                 Err(EgdError::InvalidParameter { .. })
@@ -517,7 +584,10 @@ mod tests {
         );
         assert_eq!(out, Matrix::from_fn(|_, _| 7.0));
         let zero = Matrix::<f32, 4, 3>::zeros();
-        assert_eq!(polar(&zero, &mut out, &mut ws, &rsvd(2, 2), 0), Ok(PolarInfo::default()));
+        assert_eq!(
+            polar(&zero, &mut out, &mut ws, &rsvd(2, 2), 0),
+            Ok(PolarInfo::default())
+        );
         assert_eq!(out, Matrix::zeros());
     }
 }

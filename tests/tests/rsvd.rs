@@ -22,7 +22,14 @@ fn rsvd_cfg<T: Real>(rank: u16, power_iters: u8, seed: u64, cutoff: Cutoff<T>) -
 }
 
 /// The RSVD direction of `g` (as `f64`).
-fn rsvd_dir<T: Real, const R: usize, const C: usize, const K: usize, const L: usize, const RM: usize>(
+fn rsvd_dir<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const K: usize,
+    const L: usize,
+    const RM: usize,
+>(
     g: &Matrix<T, R, C>,
     cfg: &PolarConfig<T>,
     stream: u64,
@@ -45,7 +52,11 @@ fn jacobi_dir<T: Real, const R: usize, const C: usize, const K: usize, const L: 
 
 /// The polar contract's tolerance, `max(floor, 100·eps·κ)`.
 fn polar_tol<T: Real>(kappa: f64) -> f64 {
-    let floor = if T::BYTES == 4 { tol::POLAR_F32 } else { tol::POLAR_F64 };
+    let floor = if T::BYTES == 4 {
+        tol::POLAR_F32
+    } else {
+        tol::POLAR_F64
+    };
     floor.max(100.0 * T::EPSILON.to_f64() * kappa)
 }
 
@@ -103,7 +114,10 @@ proptest! {
 /// `‖A‖₂` by the crate's f64 Jacobi SVD.
 fn spectral_norm<const R: usize, const C: usize, const N: usize>(a: &Matrix<f64, R, C>) -> f64 {
     let mut ws = Box::new(SvdWorkspace::<f64, N, R>::new());
-    let (mut u, mut v) = (Box::new(Matrix::<f64, R, N>::zeros()), Box::new(Matrix::<f64, C, N>::zeros()));
+    let (mut u, mut v) = (
+        Box::new(Matrix::<f64, R, N>::zeros()),
+        Box::new(Matrix::<f64, C, N>::zeros()),
+    );
     let mut s = [0.0; N];
     svd(a, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).unwrap();
     s[0]
@@ -141,17 +155,25 @@ fn decaying_spectrum_error_is_bounded_by_the_tail() {
         for q in 1..4u8 {
             // Clamp at 0: every direction of Û gets weight 1/σ̂ (no cutoff), so
             // span(D) = span(Û): the left singular vectors of D with σ > 0.
-            let d = rsvd_dir::<f64, R, C, C, R, 16>(&a, &rsvd_cfg(16, q, seed, Cutoff::Clamp(0.0)), 0);
+            let d =
+                rsvd_dir::<f64, R, C, C, R, 16>(&a, &rsvd_cfg(16, q, seed, Cutoff::Clamp(0.0)), 0);
             // D = Û·M for a tall D (96×40, rank r): Û from D's SVD.
             let mut ws = Box::new(SvdWorkspace::<f64, C, R>::new());
-            let (mut u, mut v) = (Box::new(Matrix::<f64, R, C>::zeros()), Box::new(Matrix::<f64, C, C>::zeros()));
+            let (mut u, mut v) = (
+                Box::new(Matrix::<f64, R, C>::zeros()),
+                Box::new(Matrix::<f64, C, C>::zeros()),
+            );
             let mut s = [0.0; C];
             svd(&d, &mut ws, &SvdConfig::default(), &mut u, &mut s, &mut v).unwrap();
-            assert!(s[r - 1] > 1e-8 && s[r] < 1e-10 * s[0], "rank of D is r: {s:?}");
+            assert!(
+                s[r - 1] > 1e-8 && s[r] < 1e-10 * s[0],
+                "rank of D is r: {s:?}"
+            );
             // E = (I − ÛÛᵀ)·A.
             let mut e = a;
             for c in 0..C {
-                let proj: [f64; 16] = core::array::from_fn(|i| (0..R).map(|t| u[(t, i)] * a[(t, c)]).sum());
+                let proj: [f64; 16] =
+                    core::array::from_fn(|i| (0..R).map(|t| u[(t, i)] * a[(t, c)]).sum());
                 for t in 0..R {
                     e[(t, c)] -= (0..r).map(|i| u[(t, i)] * proj[i]).sum::<f64>();
                 }
@@ -160,7 +182,10 @@ fn decaying_spectrum_error_is_bounded_by_the_tail() {
             let bound = hmt_bound(&sigma, r, q, C);
             assert!(err >= sigma[r] * (1.0 - 1e-9), "never below σ_(r+1): {err}");
             assert!(err <= bound, "seed {seed} q {q}: {err} > {bound}");
-            println!("seed {seed} q {q}: ‖(I−ÛÛᵀ)A‖₂ = {err:.4} (σ_r+1 = {:.4}, bound {bound:.4})", sigma[r]);
+            println!(
+                "seed {seed} q {q}: ‖(I−ÛÛᵀ)A‖₂ = {err:.4} (σ_r+1 = {:.4}, bound {bound:.4})",
+                sigma[r]
+            );
         }
     }
 }
@@ -172,14 +197,22 @@ fn deterministic_per_seed_and_stream() {
     let mut rng = SplitMix64(5);
     let a = to_f32(&gaussian::<64, 30>(&mut rng));
     let cfg = rsvd_cfg(8, 2, 42, Cutoff::Clamp(1e-6));
-    let bits = |m: &Matrix<f64, 64, 30>| m.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    let bits =
+        |m: &Matrix<f64, 64, 30>| m.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let one = rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &cfg, 9);
     let two = rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &cfg, 9);
     assert_eq!(bits(&one), bits(&two));
     // A workspace that served a bigger rank first gives the same bits.
     let mut ws = Box::new(RsvdWorkspace::<f32, 30, 64, 16>::new());
     let mut out = Matrix::zeros();
-    rsvd::polar(&a, &mut out, &mut ws, &rsvd_cfg(16, 2, 1, Cutoff::Clamp(1e-6)), 0).unwrap();
+    rsvd::polar(
+        &a,
+        &mut out,
+        &mut ws,
+        &rsvd_cfg(16, 2, 1, Cutoff::Clamp(1e-6)),
+        0,
+    )
+    .unwrap();
     rsvd::polar(&a, &mut out, &mut ws, &cfg, 9).unwrap();
     assert_eq!(bits(&to_f64(&out)), bits(&one));
     // In place = out of place.
@@ -187,7 +220,8 @@ fn deterministic_per_seed_and_stream() {
     rsvd::polar_in_place(&mut g, &mut ws, &cfg, 9).unwrap();
     assert_eq!(bits(&to_f64(&g)), bits(&one));
     let other_stream = rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &cfg, 10);
-    let other_seed = rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &rsvd_cfg(8, 2, 43, Cutoff::Clamp(1e-6)), 9);
+    let other_seed =
+        rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &rsvd_cfg(8, 2, 43, Cutoff::Clamp(1e-6)), 9);
     assert_ne!(bits(&other_stream), bits(&one));
     assert_ne!(bits(&other_seed), bits(&one));
 }
@@ -217,10 +251,10 @@ fn errors_leave_buffers_untouched() {
     assert!(rsvd::polar_in_place(&mut g, &mut ws, &capped, 0).is_err());
     assert_eq!(g, a);
     for cfg in [
-        rsvd_cfg(9, 2, 0, Cutoff::Auto),   // rank above the workspace's bound
-        rsvd_cfg(0, 2, 0, Cutoff::Auto),   // rank 0
-        rsvd_cfg(8, 17, 0, Cutoff::Auto),  // too many power iterations
-        rsvd_cfg(8, 0, 0, Cutoff::Auto),   // q = 0
+        rsvd_cfg(9, 2, 0, Cutoff::Auto),  // rank above the workspace's bound
+        rsvd_cfg(0, 2, 0, Cutoff::Auto),  // rank 0
+        rsvd_cfg(8, 17, 0, Cutoff::Auto), // too many power iterations
+        rsvd_cfg(8, 0, 0, Cutoff::Auto),  // q = 0
         rsvd_cfg(8, 2, 0, Cutoff::Clamp(-1.0)),
         rsvd_cfg(8, 2, 0, Cutoff::Relative(f64::NAN)),
     ] {
@@ -257,11 +291,16 @@ fn paper_shape() {
     let (a, p) = with_singular_values::<512, 254, 60>(&mut rng, &spectrum::<60>(60, 100.0));
     let a32 = to_f32(&a);
     for rank in [64u16, 128] {
-        let d = rsvd_dir::<f32, 512, 254, 254, 512, 128>(&a32, &rsvd_cfg(rank, 2, 3, Cutoff::Auto), 0);
+        let d =
+            rsvd_dir::<f32, 512, 254, 254, 512, 128>(&a32, &rsvd_cfg(rank, 2, 3, Cutoff::Auto), 0);
         let err = rel_err(&d, &p);
         println!("rank {rank}: Auto vs exact {err:.2e}");
         assert!(err <= polar_tol::<f32>(100.0), "rank {rank}: {err}");
-        let d = rsvd_dir::<f32, 512, 254, 254, 512, 128>(&a32, &rsvd_cfg(rank, 2, 3, Cutoff::Clamp(1e-6)), 0);
+        let d = rsvd_dir::<f32, 512, 254, 254, 512, 128>(
+            &a32,
+            &rsvd_cfg(rank, 2, 3, Cutoff::Clamp(1e-6)),
+            0,
+        );
         assert!(d.as_slice().iter().all(|x| x.is_finite()));
         println!("rank {rank}: Clamp(1e-6) vs exact {:.2e}", rel_err(&d, &p));
     }
