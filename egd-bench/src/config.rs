@@ -790,6 +790,47 @@ mod tests {
     }
 
     #[test]
+    fn egd_rsvd_rank_and_power_iterations() {
+        let a = RunArgs {
+            preset: Some("paper-add-127".into()),
+            rank: 64,
+            ..args()
+        };
+        let c = resolve(&a, OptKind::EgdRsvd, 3, None, None, None).unwrap();
+        assert_eq!(
+            c.rsvd,
+            Some(RsvdSettings {
+                rank: 64,
+                power_iters: 2
+            })
+        );
+        assert_eq!(
+            c.file_stem(),
+            "paper-add-127_egd-rsvd_lr0.7_wd0.0001_b512_h512_r64_q2_seed3"
+        );
+        // Other optimizers ignore the flags.
+        assert_eq!(
+            resolve(&a, OptKind::Egd, 3, None, None, None).unwrap().rsvd,
+            None
+        );
+        for (rank, q, flag) in [
+            (0, 2, "--rank"),
+            (257, 2, "--rank"),
+            (64, 0, "--power-iters"),
+            (64, 17, "--power-iters"),
+        ] {
+            let a = RunArgs {
+                rank,
+                power_iters: q,
+                ..a.clone()
+            };
+            let e = resolve(&a, OptKind::EgdRsvd, 0, None, None, None).unwrap_err();
+            assert!(e.0.starts_with(flag), "{e}");
+        }
+        assert_eq!(OptKind::parse("egd-rsvd"), Some(OptKind::EgdRsvd));
+    }
+
+    #[test]
     fn task_without_preset() {
         let a = RunArgs {
             task: Some(TaskKind::ModMul),
