@@ -7,7 +7,9 @@
 //! gradient (`sgd_update`: L2, finiteness check, SGD), the whole step
 //! (gradient on the blocked fast path, as in the harness, then the
 //! optimizer), and evaluation of the test split on the blocked forward-only
-//! path (`evaluate_blocked`, throughput in examples).
+//! path (`evaluate_blocked`, throughput in examples). At p = 97 and 127 also
+//! EGD-RSVD (rank 128 and 64, two power iterations, the paper's clamp):
+//! `polar_w1_rsvd{r}` and `egd_rsvd{r}_step`.
 //!
 //! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
 //! 512, output `p`, batch 512; test splits of 4705 and 8065 examples) and a
@@ -17,8 +19,9 @@
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
-use egd_core::polar::{PolarConfig, polar};
+use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rng::SplitMix64;
+use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
 use egd_core::{Matrix, Real};
 use egd_tasks::{Dataset, ModularTask, Op};
@@ -51,7 +54,7 @@ fn test_split(p: u32) -> Vec<([usize; 2], usize)> {
 }
 
 macro_rules! shape {
-    ($c:expr, $name:literal, $p:literal, $in:literal, $h:literal, $k:literal, $l:literal, $batch:literal) => {{
+    ($c:expr, $name:literal, $p:literal, $in:literal, $h:literal, $k:literal, $l:literal, $batch:literal $(, rsvd $($rank:literal)+)?) => {{
         let data = batch($p, $batch);
         let it = || data.iter().map(|(x, y)| (MultiHot(x), *y));
         let mut net = Box::new(Mlp2::<f32, $in, $h, $p>::zeros(true, false));
@@ -142,6 +145,31 @@ macro_rules! shape {
                 BatchSize::LargeInput,
             )
         });
+        $($(
+            let rcfg = PolarConfig {
+                method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
+                ..PolarConfig::paper()
+            };
+            let mut rws = Box::new(RsvdWorkspace::<f32, $k, $l, 128>::new());
+            g.bench_function(BenchmarkId::new(concat!("polar_w1_rsvd", $rank), $batch), |b| {
+                b.iter(|| rsvd::polar(black_box(&*w1g), &mut out, &mut rws, &rcfg, 0).unwrap())
+            });
+            let rsvd_opt = Box::new(Optimizer::new(
+                Egd::<f32, $k, $l, 128>::new(EgdConfig { polar: rcfg, ..EgdConfig::paper() }),
+                Sgd::new(sgd_cfg).unwrap(),
+            ));
+            g.bench_function(BenchmarkId::new(concat!("egd_rsvd", $rank, "_step"), $batch), |b| {
+                b.iter_batched_ref(
+                    || (net.clone(), rsvd_opt.clone()),
+                    |(n, o)| {
+                        n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
+                            .unwrap();
+                        o.step(&mut **n, &mut *grad).unwrap()
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        )+)?
         g.finish();
 
         // Evaluation of the whole test split, per example.
@@ -167,8 +195,8 @@ macro_rules! shape {
 
 fn step_benches(c: &mut Criterion) {
     shape!(c, "mcu_p23_h64", 23, 46, 64, 46, 64, 64);
-    shape!(c, "paper_p97", 97, 194, 512, 194, 512, 512);
-    shape!(c, "paper_p127", 127, 254, 512, 254, 512, 512);
+    shape!(c, "paper_p97", 97, 194, 512, 194, 512, 512, rsvd 128 64);
+    shape!(c, "paper_p127", 127, 254, 512, 254, 512, 512, rsvd 128 64);
 }
 
 criterion_group!(benches, step_benches);

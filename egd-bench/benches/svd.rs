@@ -2,12 +2,15 @@
 //! Newton–Schulz (×5), nalgebra's SVD + `U·Vᵀ` (allocating, as nalgebra does)
 //! and faer's SVD + `U·Vᵀ` (one thread, workspace and outputs allocated once,
 //! outside the timed loop), in f32 and f64, at 16², 32², 64², 128², 256×64
-//! and the paper's 512×254 (W1 at p = 127).
+//! and the paper's 512×254 (W1 at p = 127). At 512×254 also EGD-RSVD
+//! (`egd_rsvd_r128`, `egd_rsvd_r64`: rank-r randomized SVD, two power
+//! iterations, the paper's clamp).
 //!
 //! `cargo bench -p egd-bench --bench svd`; ratios go in the README.
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use egd_core::polar::{PolarConfig, polar};
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use egd_core::polar::{Method, PolarConfig, polar};
+use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
 use egd_core::{Matrix, Real};
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -120,7 +123,7 @@ unsafe fn zero_upper() {
 }
 
 macro_rules! shape {
-    ($c:expr, $t:ty, $r:literal, $col:literal, $k:literal, $l:literal) => {{
+    ($c:expr, $t:ty, $r:literal, $col:literal, $k:literal, $l:literal $(, rsvd $($rank:literal)+)?) => {{
         let name = concat!(stringify!($t), "/", $r, "x", $col);
         let g = gaussian::<$t, $r, $col>(($r * 1000 + $col) as u64);
         let mut out = Box::new(Matrix::<$t, $r, $col>::zeros());
@@ -138,6 +141,18 @@ macro_rules! shape {
         group.bench_function(BenchmarkId::new("egd_newton_schulz5", name), |b| {
             b.iter(|| polar(black_box(&*g), &mut out, &mut ws, &ns).unwrap())
         });
+        $(
+            let mut rws = Box::new(RsvdWorkspace::<$t, $k, $l, 128>::new());
+            $(
+                let cfg = PolarConfig {
+                    method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
+                    ..PolarConfig::paper()
+                };
+                group.bench_function(BenchmarkId::new(concat!("egd_rsvd_r", $rank), name), |b| {
+                    b.iter(|| rsvd::polar(black_box(&*g), &mut out, &mut rws, &cfg, 0).unwrap())
+                });
+            )+
+        )?
         group.bench_function(BenchmarkId::new("nalgebra_svd_uvt", name), |b| {
             b.iter(|| nalgebra_polar(black_box(&*g)))
         });
@@ -155,14 +170,28 @@ fn svd_benches(c: &mut Criterion) {
     shape!(c, f64, 64, 64, 64, 64);
     shape!(c, f64, 128, 128, 128, 128);
     shape!(c, f64, 256, 64, 64, 256);
-    shape!(c, f64, 512, 254, 254, 512);
+    shape!(c, f64, 512, 254, 254, 512, rsvd 128 64);
     shape!(c, f32, 16, 16, 16, 16);
     shape!(c, f32, 32, 32, 32, 32);
     shape!(c, f32, 64, 64, 64, 64);
     shape!(c, f32, 128, 128, 128, 128);
     shape!(c, f32, 256, 64, 64, 256);
-    shape!(c, f32, 512, 254, 254, 512);
+    shape!(c, f32, 512, 254, 254, 512, rsvd 128 64);
 }
 
 criterion_group!(benches, svd_benches);
-criterion_main!(benches);
+
+// Like `criterion_main!`, but on a thread with a large stack: the workspaces
+// are built as stack values before they are boxed (2.6 MB for the f64
+// EGD-RSVD one at 512×254), more than the main thread's 8 MiB in total.
+fn main() {
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(|| {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        })
+        .expect("spawn the bench thread")
+        .join()
+        .expect("benches ran");
+}

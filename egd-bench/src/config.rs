@@ -100,6 +100,9 @@ pub enum OptKind {
     Egd,
     /// EGD by 5 Newton–Schulz steps (approximate, ignores the cutoff), then SGD.
     EgdNs,
+    /// EGD-RSVD: the direction from a rank-`--rank` randomized SVD with
+    /// `--power-iters` power iterations (the paper's variant), then SGD.
+    EgdRsvd,
     /// The paper's column-norm baseline (rows of our `W1` layout), then SGD.
     #[value(name = "colnorm")]
     ColNorm,
@@ -107,12 +110,13 @@ pub enum OptKind {
 
 impl OptKind {
     /// Every optimizer, in table order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Sgd,
         Self::AdamW,
         Self::Grokfast,
         Self::Egd,
         Self::EgdNs,
+        Self::EgdRsvd,
         Self::ColNorm,
     ];
 
@@ -125,6 +129,7 @@ impl OptKind {
             Self::Grokfast => "grokfast",
             Self::Egd => "egd",
             Self::EgdNs => "egd-ns",
+            Self::EgdRsvd => "egd-rsvd",
             Self::ColNorm => "colnorm",
         }
     }
@@ -158,7 +163,7 @@ impl OptKind {
     /// Whether the EGD layer policy and cutoff apply.
     #[must_use]
     pub const fn is_egd(self) -> bool {
-        matches!(self, Self::Egd | Self::EgdNs)
+        matches!(self, Self::Egd | Self::EgdNs | Self::EgdRsvd)
     }
 }
 
@@ -284,6 +289,12 @@ pub struct RunArgs {
     /// accuracy contract, usually fewer sweeps; off by default, like the core).
     #[arg(long)]
     pub warm_start: bool,
+    /// EGD-RSVD: sketch rank r (1 ..= 256; r ≥ min(R, C) is exact EGD).
+    #[arg(long, value_name = "R", default_value_t = 128)]
+    pub rank: u16,
+    /// EGD-RSVD: power iterations q (1 ..= 16; the paper: 2).
+    #[arg(long, value_name = "Q", default_value_t = 2)]
+    pub power_iters: u8,
     /// Switch EGD off for good (plain SGD) once test accuracy exceeds this.
     #[arg(long, value_name = "ACC")]
     pub switch_off: Option<f64>,
@@ -328,6 +339,8 @@ impl Default for RunArgs {
             egd_layers: LayerPolicy::First,
             cutoff: Cutoff::Clamp(1e-6),
             warm_start: false,
+            rank: 128,
+            power_iters: 2,
             switch_off: None,
             early_stop: None,
             grokfast_alpha: 0.98,
@@ -336,6 +349,38 @@ impl Default for RunArgs {
             json: false,
             quiet: false,
         }
+    }
+}
+
+/// Largest EGD-RSVD rank the harness's workspace holds (`--rank`).
+pub const MAX_RANK: u16 = 256;
+
+/// EGD-RSVD's sketch rank and power iterations, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RsvdSettings {
+    /// Sketch rank `r` (`1..=`[`MAX_RANK`]).
+    pub rank: u16,
+    /// Power iterations `q` (`1..=16`).
+    pub power_iters: u8,
+}
+
+impl RsvdSettings {
+    /// Checks the ranges of `--rank` and `--power-iters`.
+    ///
+    /// # Errors
+    ///
+    /// A [`UsageError`] naming the flag.
+    pub fn new(rank: u16, power_iters: u8) -> Result<Self, UsageError> {
+        if rank == 0 || rank > MAX_RANK {
+            return usage(format!("--rank: must be in 1..={MAX_RANK} (got {rank})"));
+        }
+        if power_iters == 0 || power_iters > egd_core::rsvd::MAX_POWER_ITERS {
+            return usage(format!(
+                "--power-iters: must be in 1..={} (got {power_iters})",
+                egd_core::rsvd::MAX_POWER_ITERS
+            ));
+        }
+        Ok(Self { rank, power_iters })
     }
 }
 
@@ -370,6 +415,8 @@ pub struct RunConfig {
     pub cutoff: Cutoff<f64>,
     /// EGD: warm-started Jacobi SVD.
     pub warm_start: bool,
+    /// EGD-RSVD: sketch rank and power iterations (`None` for other optimizers).
+    pub rsvd: Option<RsvdSettings>,
     /// EGD switch-off threshold on test accuracy.
     pub switch_off: Option<f64>,
     /// Early-stop window (epochs with test accuracy ≥ 0.99), if on.
@@ -422,12 +469,17 @@ impl RunConfig {
         if self.optimizer.is_egd() && self.layers == LayerPolicy::All {
             s.push_str("_all");
         }
-        if self.optimizer == OptKind::Egd && self.cutoff != Cutoff::Clamp(1e-6) {
+        if matches!(self.optimizer, OptKind::Egd | OptKind::EgdRsvd)
+            && self.cutoff != Cutoff::Clamp(1e-6)
+        {
             s.push('_');
             s.push_str(&cutoff_name(self.cutoff).replace(':', ""));
         }
         if self.optimizer == OptKind::Egd && self.warm_start {
             s.push_str("_warm");
+        }
+        if let Some(r) = self.rsvd {
+            s.push_str(&format!("_r{}_q{}", r.rank, r.power_iters));
         }
         if let Some(t) = self.switch_off.filter(|_| self.optimizer.is_egd()) {
             s.push_str(&format!("_off{t}"));
@@ -650,6 +702,9 @@ pub fn resolve(
         return usage(format!("--grokfast-alpha: must be in [0, 1] (got {a})"));
     }
     non_negative("--grokfast-lambda", args.grokfast_lambda)?;
+    let rsvd = (optimizer == OptKind::EgdRsvd)
+        .then(|| RsvdSettings::new(args.rank, args.power_iters))
+        .transpose()?;
     let early_stop = match args.early_stop.or(default_early_stop) {
         Some(0) | None => None,
         Some(n) => Some(n),
@@ -669,6 +724,7 @@ pub fn resolve(
         layers: args.egd_layers,
         cutoff: args.cutoff,
         warm_start: args.warm_start,
+        rsvd,
         switch_off: args.switch_off,
         early_stop,
         grokfast_alpha: args.grokfast_alpha,
@@ -731,6 +787,47 @@ mod tests {
         );
         let c = resolve(&a, OptKind::AdamW, 1, None, None, None).unwrap();
         assert_eq!((c.lr, c.wd), (1e-3, 1e-2));
+    }
+
+    #[test]
+    fn egd_rsvd_rank_and_power_iterations() {
+        let a = RunArgs {
+            preset: Some("paper-add-127".into()),
+            rank: 64,
+            ..args()
+        };
+        let c = resolve(&a, OptKind::EgdRsvd, 3, None, None, None).unwrap();
+        assert_eq!(
+            c.rsvd,
+            Some(RsvdSettings {
+                rank: 64,
+                power_iters: 2
+            })
+        );
+        assert_eq!(
+            c.file_stem(),
+            "paper-add-127_egd-rsvd_lr0.7_wd0.0001_b512_h512_r64_q2_seed3"
+        );
+        // Other optimizers ignore the flags.
+        assert_eq!(
+            resolve(&a, OptKind::Egd, 3, None, None, None).unwrap().rsvd,
+            None
+        );
+        for (rank, q, flag) in [
+            (0, 2, "--rank"),
+            (257, 2, "--rank"),
+            (64, 0, "--power-iters"),
+            (64, 17, "--power-iters"),
+        ] {
+            let a = RunArgs {
+                rank,
+                power_iters: q,
+                ..a.clone()
+            };
+            let e = resolve(&a, OptKind::EgdRsvd, 0, None, None, None).unwrap_err();
+            assert!(e.0.starts_with(flag), "{e}");
+        }
+        assert_eq!(OptKind::parse("egd-rsvd"), Some(OptKind::EgdRsvd));
     }
 
     #[test]

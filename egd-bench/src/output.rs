@@ -10,6 +10,10 @@
 //! epoch's training steps (evaluation excluded), `wall_s` the wall seconds
 //! since the run started, at the end of that epoch's evaluation.
 //!
+//! The file is named by [`RunConfig::file_stem`](crate::config::RunConfig::file_stem),
+//! which records the settings that are not columns: for `egd-rsvd` the rank
+//! and power iterations (`…_egd-rsvd_…_r128_q2_seed0.csv`).
+//!
 //! # JSON (`--json`: the last line of stdout)
 //!
 //! `egd grok` prints one object, `egd compare` and `egd sweep` an array of
@@ -22,10 +26,11 @@
 //! | `p`, `train_frac` | modular tasks only: modulus and training fraction |
 //! | `n`, `k` | parity only: input bits and secret bits |
 //! | `n_train`, `n_test` | split sizes |
-//! | `optimizer` | `sgd`, `adamw`, `grokfast`, `egd`, `egd-ns`, `colnorm` |
+//! | `optimizer` | `sgd`, `adamw`, `grokfast`, `egd`, `egd-ns`, `egd-rsvd`, `colnorm` |
 //! | `seed` | seed of split, shuffles and initialisation |
 //! | `lr`, `wd`, `batch`, `width` | hyperparameters (`wd`: L2 in the gradient; decoupled for `adamw`) |
 //! | `egd_layers`, `cutoff`, `warm_start`, `switch_off` | EGD settings (`"first"`/`"all"`, `"clamp:…"`/`"relative:…"`/`"auto"`, bool, threshold or `null`) |
+//! | `rank`, `power_iters` | EGD-RSVD's sketch rank and power iterations (`null` for other optimizers) |
 //! | `epochs_cap`, `early_stop` | limits (`early_stop`: window in epochs, or `null`) |
 //! | `steps_per_epoch` | `⌊n_train / batch⌋` |
 //! | `epochs_run` | completed epochs |
@@ -167,6 +172,8 @@ pub fn run_json(r: &RunResult) -> String {
         .str("egd_layers", c.layers.name())
         .str("cutoff", &cutoff_name(c.cutoff))
         .raw("warm_start", c.warm_start.to_string())
+        .opt("rank", c.rsvd.map(|r| r.rank))
+        .opt("power_iters", c.rsvd.map(|r| r.power_iters))
         .float("switch_off", c.switch_off, 12)
         .raw("epochs_cap", c.epochs.to_string())
         .opt("early_stop", c.early_stop)
@@ -230,13 +237,16 @@ pub fn describe_optimizer(r: &RunResult) -> String {
     let c = &r.config;
     let mut s = format!("{} lr {} wd {}", c.optimizer, c.lr, c.wd);
     match c.optimizer {
-        OptKind::Egd | OptKind::EgdNs => {
+        OptKind::Egd | OptKind::EgdNs | OptKind::EgdRsvd => {
             let layers = match c.layers {
                 LayerPolicy::First => "W1",
                 LayerPolicy::All => "all layers",
             };
             let _ = write!(s, " ({layers}");
-            if c.optimizer == OptKind::Egd {
+            if let Some(r) = c.rsvd {
+                let _ = write!(s, ", rank {}, q {}", r.rank, r.power_iters);
+            }
+            if matches!(c.optimizer, OptKind::Egd | OptKind::EgdRsvd) {
                 let _ = write!(s, ", {}", cutoff_name(c.cutoff));
                 if c.warm_start {
                     s.push_str(", warm start");

@@ -69,6 +69,7 @@ pub const fn color_of(o: OptKind) -> &'static str {
         OptKind::Grokfast => "#2ca02c",
         OptKind::Egd => "#d62728",
         OptKind::EgdNs => "#ff7f0e",
+        OptKind::EgdRsvd => "#e377c2",
         OptKind::ColNorm => "#1f77b4",
     }
 }

@@ -22,7 +22,7 @@
 //! Training is `f32` only (the embedded workhorse, and what the paper's JAX
 //! code uses); the `f64` path of `egd-core` is for tests and oracles.
 
-use crate::config::{OptKind, RunConfig};
+use crate::config::{MAX_RANK, OptKind, RunConfig};
 use crate::shapes;
 use egd_core::EgdError;
 use egd_core::nn::{CrossEntropy, Input, Loss, Mlp2, Mlp2BlockScratch, Mse, MultiHot};
@@ -30,7 +30,7 @@ use egd_core::optim::{
     AdamW, AdamWConfig, ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast, GrokfastConfig,
     NoTransform, Optimizer, Sgd, SgdConfig,
 };
-use egd_core::polar::{Cutoff, PolarConfig};
+use egd_core::polar::{Cutoff, Method, PolarConfig};
 use egd_core::rng::{Init as CoreInit, SplitMix64};
 use egd_tasks::{Dataset, Init, ModExample, ParityExample, Remainder};
 use std::time::Instant;
@@ -297,7 +297,7 @@ enum AnyOpt<N, const K: usize, const L: usize> {
     Sgd(Optimizer<NoTransform, Sgd<f32>>),
     AdamW(Optimizer<NoTransform, AdamW<f32, N>>),
     Grokfast(Optimizer<Grokfast<f32, N>, Sgd<f32>>),
-    Egd(Optimizer<Egd<f32, K, L>, Sgd<f32>>),
+    Egd(Optimizer<Egd<f32, K, L, { MAX_RANK as usize }>, Sgd<f32>>),
     ColNorm(Optimizer<ColumnNorm<f32>, Sgd<f32>>),
 }
 
@@ -344,9 +344,20 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
                 )?;
                 Self::Grokfast(Optimizer::new(gf, sgd()?))
             }
-            OptKind::Egd | OptKind::EgdNs => {
+            OptKind::Egd | OptKind::EgdNs | OptKind::EgdRsvd => {
                 let polar = if cfg.optimizer == OptKind::EgdNs {
                     PolarConfig::newton_schulz()
+                } else if let Some(r) = cfg.rsvd {
+                    // The sketches are drawn from the run's seed (and the step).
+                    PolarConfig {
+                        method: Method::Rsvd {
+                            rank: r.rank,
+                            power_iters: r.power_iters,
+                            seed: cfg.seed,
+                        },
+                        cutoff: f32_cutoff(cfg.cutoff),
+                        ..PolarConfig::paper()
+                    }
                 } else {
                     PolarConfig {
                         cutoff: f32_cutoff(cfg.cutoff),

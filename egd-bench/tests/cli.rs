@@ -381,6 +381,46 @@ fn grok_writes_json_csv_and_svg() {
 }
 
 #[test]
+fn grok_egd_rsvd_records_rank_and_power_iterations() {
+    let dir = out_dir("grok-rsvd");
+    let d = dir.to_str().unwrap();
+    let o = egd(&[
+        "grok",
+        "--preset",
+        "smoke-add-47",
+        "--optimizer",
+        "egd-rsvd",
+        "--rank",
+        "16",
+        "--power-iters",
+        "3",
+        "--epochs",
+        "2",
+        "--json",
+        "--quiet",
+        "--out",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = last_line_json(&o);
+    check_run_object(&v);
+    assert_eq!(v.get("optimizer"), Some(&Json::Str("egd-rsvd".into())));
+    assert_eq!(v.get("rank"), Some(&Json::Num(16.0)));
+    assert_eq!(v.get("power_iters"), Some(&Json::Num(3.0)));
+    let Some(Json::Str(csv)) = v.get("csv") else {
+        panic!("csv path")
+    };
+    assert!(
+        csv.contains("_egd-rsvd_") && csv.ends_with("_r16_q3_seed0.csv"),
+        "{csv}"
+    );
+    let bad = egd(&["grok", "--optimizer", "egd-rsvd", "--rank", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--rank"), "{}", stderr(&bad));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn grok_parity_and_require_grok() {
     let dir = out_dir("parity");
     let d = dir.to_str().unwrap();

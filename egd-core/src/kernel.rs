@@ -268,6 +268,89 @@ fn dot_lanes4<T: Real>(row: &[T], v: &[T]) -> T {
     ((acc[0] + acc[2]) + (acc[1] + acc[3])) + t
 }
 
+/// `C = A·Bᵀ` on flat row-major storage: `c[i·sc + j] = Σₜ a[i·sa + t]·b[j·sb + t]`
+/// for `i < m`, `j < nc`, `t < n`. Every element is a [`dot_lanes4`] of its
+/// two rows (four lanes, then `(l₀+l₂)+(l₁+l₃)`, then the scalar tail), so
+/// the register tile (`MR` rows of `A` × `NR` rows of `B`) changes no bit.
+pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
+    a: &[T],
+    sa: usize,
+    b: &[T],
+    sb: usize,
+    n: usize,
+    c: &mut [T],
+    sc: usize,
+    m: usize,
+    nc: usize,
+) {
+    let f = n - n % 4;
+    fn row<T>(s: &[T], st: usize, i: usize, n: usize) -> &[T] {
+        s.get(i * st..i * st + n).unwrap_or(&[])
+    }
+    let mut i0 = 0;
+    while i0 < m {
+        let mr = MR.min(m - i0);
+        let mut j0 = 0;
+        while j0 < nc {
+            let nr = NR.min(nc - j0);
+            let ar: [&[T]; MR] = core::array::from_fn(|r| row(a, sa, i0 + r.min(mr - 1), n));
+            let br: [&[T]; NR] = core::array::from_fn(|r| row(b, sb, j0 + r.min(nr - 1), n));
+            if ar.iter().chain(&br).all(|r| r.len() == n) {
+                let mut acc = [[[T::ZERO; 4]; NR]; MR];
+                let mut t0 = 0;
+                while t0 < f {
+                    let av: [[T; 4]; MR] =
+                        core::array::from_fn(|r| core::array::from_fn(|l| ar[r][t0 + l]));
+                    let bv: [[T; 4]; NR] =
+                        core::array::from_fn(|r| core::array::from_fn(|l| br[r][t0 + l]));
+                    for (accr, x) in acc.iter_mut().zip(&av) {
+                        for (accc, y) in accr.iter_mut().zip(&bv) {
+                            for l in 0..4 {
+                                accc[l] += x[l] * y[l];
+                            }
+                        }
+                    }
+                    t0 += 4;
+                }
+                for r in 0..mr {
+                    for q in 0..nr {
+                        let mut t = T::ZERO;
+                        for (&x, &y) in ar[r][f..].iter().zip(&br[q][f..]) {
+                            t += x * y;
+                        }
+                        let v = acc[r][q];
+                        if let Some(d) = c.get_mut((i0 + r) * sc + j0 + q) {
+                            *d = ((v[0] + v[2]) + (v[1] + v[3])) + t;
+                        }
+                    }
+                }
+            }
+            j0 += NR;
+        }
+        i0 += MR;
+    }
+}
+
+/// [`matmul_t`] with the register tile for `T`: 2×4 for `f32`, 2×2 for `f64`.
+#[inline]
+pub(crate) fn matmul_t_auto<T: Real>(
+    a: &[T],
+    sa: usize,
+    b: &[T],
+    sb: usize,
+    n: usize,
+    c: &mut [T],
+    sc: usize,
+    m: usize,
+    nc: usize,
+) {
+    if T::BYTES == 4 {
+        matmul_t::<T, 2, 4>(a, sa, b, sb, n, c, sc, m, nc);
+    } else {
+        matmul_t::<T, 2, 2>(a, sa, b, sb, n, c, sc, m, nc);
+    }
+}
+
 /// Combines [`dot4`]'s partial sums; not inlined, for the reason given at
 /// [`combine`].
 #[inline(never)]
@@ -376,6 +459,30 @@ mod tests {
             core::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]));
         let want = ((r[0] + r[2]) + (r[1] + r[3])) + t;
         assert_eq!(dot(&x, &y).to_bits(), want.to_bits());
+    }
+
+    #[test]
+    fn matmul_t_is_a_dot_lanes4_per_element() {
+        let mk = |s: f32, len: usize| -> [f32; 7 * 37] {
+            core::array::from_fn(|i| if i < len { (i as f32 * s).sin() } else { 0.0 })
+        };
+        let (a, b) = (mk(0.37, 7 * 37), mk(0.11, 7 * 37));
+        for (m, nc, n) in [
+            (1usize, 1usize, 1usize),
+            (3, 5, 7),
+            (7, 6, 37),
+            (2, 4, 33),
+            (5, 7, 0),
+        ] {
+            let mut c = [f32::NAN; 64];
+            matmul_t::<f32, 2, 4>(&a, 37, &b, 37, n, &mut c, 8, m, nc);
+            for i in 0..m {
+                for j in 0..nc {
+                    let want = dot_lanes4(&a[i * 37..i * 37 + n], &b[j * 37..j * 37 + n]);
+                    assert_eq!(c[i * 8 + j].to_bits(), want.to_bits(), "{m} {nc} {n}");
+                }
+            }
+        }
     }
 
     #[test]

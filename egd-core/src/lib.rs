@@ -13,6 +13,7 @@
 //! | [`matrix`] | [`Matrix<T, R, C>`](Matrix), row-major `[[T; C]; R]`, products into caller buffers |
 //! | [`svd`] | one-sided Jacobi SVD with an accuracy contract and a sweep cap |
 //! | [`polar`] | the EGD direction `U Vᵀ` (Jacobi, exact; Newton–Schulz, approximate) |
+//! | [`rsvd`] | EGD-RSVD: the direction from a seeded rank-`r` randomized SVD |
 //! | [`nn`] | dense layers, two- and three-layer `ReLU` MLPs, sparse multi-hot inputs, losses, per-sample gradients |
 //! | [`optim`] | SGD, `AdamW`, Grokfast-EMA, column norm and EGD as a gradient transform, one pipeline |
 //! | [`checkpoint`] | parameters and optimizer state to and from a byte buffer, validated |
@@ -50,6 +51,7 @@ pub mod nn;
 pub mod optim;
 pub mod polar;
 pub mod rng;
+pub mod rsvd;
 pub mod scalar;
 pub mod svd;
 

@@ -11,6 +11,9 @@
 //!   from `G/‖G‖_F`. It is **approximate by design**: its singular values land
 //!   roughly in `[0.7, 1.2]`, not at 1, and it amplifies numerically-null
 //!   directions; it ignores the cutoff.
+//! * [`Method::Rsvd`] is the paper's EGD-RSVD, the direction of a rank-`r`
+//!   randomized SVD; it needs a sketch basis and a stream number and runs
+//!   through [`crate::rsvd::polar`] (the functions here refuse it).
 //!
 //! `polar(Gᵀ) = polar(G)ᵀ` holds bit for bit for non-square `G`: both
 //! orientations work on the same oriented rows (`Gᵀ` for tall `G`, `G` for
@@ -72,6 +75,21 @@ pub enum Method {
     NewtonSchulz {
         /// Iterations.
         steps: u8,
+    },
+    /// Approximate, by a rank-`rank` randomized SVD with `power_iters` power
+    /// iterations and a Gaussian sketch drawn from `seed` (EGD-RSVD, the
+    /// paper's randomized variant; see [`crate::rsvd`]). Needs the larger
+    /// [`RsvdWorkspace`](crate::rsvd::RsvdWorkspace) and a stream number, so
+    /// it runs through [`rsvd::polar`](crate::rsvd::polar) (and [`Egd`](crate::optim::Egd));
+    /// [`polar`] and [`polar_in_place`] answer it with
+    /// [`EgdError::InvalidParameter`].
+    Rsvd {
+        /// Sketch width `r` (`1..=` the workspace's bound; `r ≥ min(R, C)` is exact).
+        rank: u16,
+        /// Power iterations `q` (`1..=`[`MAX_POWER_ITERS`](crate::rsvd::MAX_POWER_ITERS); the paper: 2).
+        power_iters: u8,
+        /// Seed of the sketches (the run's seed).
+        seed: u64,
     },
 }
 
@@ -163,7 +181,7 @@ pub struct PolarInfo {
 /// A zero `g` gives a zero `out`. On `Err` ([`EgdError::NonFinite`] for NaN or
 /// infinity anywhere in `g`, [`EgdError::NotConverged`] when the sweep cap is
 /// hit, [`EgdError::InvalidParameter`] for a cutoff or tolerance that is not a
-/// positive finite number) `out` is untouched.
+/// positive finite number, or for [`Method::Rsvd`]) `out` is untouched.
 ///
 /// ```
 /// use egd_core::{Matrix, polar::{polar, PolarConfig}, svd::SvdWorkspace};
@@ -182,6 +200,7 @@ pub fn polar<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     match cfg.method {
         Method::Jacobi => jacobi_polar(g, out, ws, cfg),
         Method::NewtonSchulz { steps } => newton_schulz(g, out, ws, steps),
+        Method::Rsvd { .. } => Err(NEEDS_RSVD_WORKSPACE),
     }
 }
 
@@ -206,10 +225,17 @@ pub fn polar_in_place<T: Real, const R: usize, const C: usize, const K: usize, c
     match cfg.method {
         Method::Jacobi => jacobi_polar_inplace(g, ws, cfg),
         Method::NewtonSchulz { steps } => newton_schulz_inplace(g, ws, steps),
+        Method::Rsvd { .. } => Err(NEEDS_RSVD_WORKSPACE),
     }
 }
 
-fn check_cutoff<T: Real>(c: Cutoff<T>) -> Result<(), EgdError> {
+/// [`Method::Rsvd`] given to a function that has only an [`SvdWorkspace`].
+const NEEDS_RSVD_WORKSPACE: EgdError = EgdError::InvalidParameter {
+    name: "method",
+    expected: "Jacobi or NewtonSchulz here (Rsvd runs through rsvd::polar)",
+};
+
+pub(crate) fn check_cutoff<T: Real>(c: Cutoff<T>) -> Result<(), EgdError> {
     match c {
         Cutoff::Auto => Ok(()),
         Cutoff::Relative(t) | Cutoff::Clamp(t) if t >= T::ZERO && t.is_finite() => Ok(()),
@@ -398,7 +424,7 @@ const LQ_PANEL: usize = 16;
 /// Turns `x = [α, x₁…]` into a Householder reflector in place: returns `τ`
 /// and leaves `β` in `x[0]` and `v` in `x[1..]`, so that
 /// `(I − τ·v̂v̂ᵀ)·x = β·e₁` with `v̂ = [1, v]` (`τ = 0`: `x` is already `α·e₁`).
-fn make_reflector<T: Real>(x: &mut [T]) -> T {
+pub(crate) fn make_reflector<T: Real>(x: &mut [T]) -> T {
     let Some((alpha, rest)) = x.split_first_mut() else {
         return T::ZERO;
     };

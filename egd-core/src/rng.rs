@@ -158,6 +158,43 @@ pub fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     0.0
 }
 
+/// Two independent standard normal samples from one accepted Marsaglia
+/// attempt: `(u·f, v·f)` with `f = √(-2 ln s / s)` (the pair that
+/// [`standard_normal`] draws and then halves). Same rejection cap, `(0, 0)`
+/// past it.
+///
+/// ```
+/// use egd_core::rng::{standard_normal, standard_normal_pair, SplitMix64};
+/// let (z, _) = standard_normal_pair(&mut SplitMix64::new(4));
+/// assert_eq!(z.to_bits(), standard_normal(&mut SplitMix64::new(4)).to_bits());
+/// ```
+pub fn standard_normal_pair<R: Rng + ?Sized>(rng: &mut R) -> (f64, f64) {
+    for _ in 0..MAX_REJECTIONS {
+        let u = 2.0 * uniform_f64(rng) - 1.0;
+        let v = 2.0 * uniform_f64(rng) - 1.0;
+        let s = u * u + v * v;
+        if s > 0.0 && s < 1.0 {
+            let f = (-2.0 * s.ln() / s).sqrt();
+            return (u * f, v * f);
+        }
+    }
+    (0.0, 0.0)
+}
+
+/// Fills `out` with independent `N(0, 1)` samples two at a time
+/// ([`standard_normal_pair`]: elements `2i` and `2i + 1` come from one
+/// attempt; an odd last element takes the first of a pair), computed in
+/// `f64` and rounded to `T`. Half the logarithms of [`fill_normal`]; a
+/// different stream.
+pub fn fill_standard_normal_pairs<T: Real, R: Rng + ?Sized>(out: &mut [T], rng: &mut R) {
+    for pair in out.chunks_mut(2) {
+        let (a, b) = standard_normal_pair(rng);
+        for (d, z) in pair.iter_mut().zip([a, b]) {
+            *d = T::from_f64(z);
+        }
+    }
+}
+
 /// Fills `out` with independent `N(0, std²)` samples, computed in `f64` and
 /// rounded to `T`.
 ///

@@ -167,10 +167,17 @@ impl Layout for Grokfast<f32, Net> {
 
 impl Layout for EgdP {
     fn regions() -> Vec<Region> {
-        vec![Region::Word {
-            flag: true,
-            zero_before: 0,
-        }]
+        vec![
+            Region::Word {
+                flag: true,
+                zero_before: 0,
+            },
+            // The step counter (EGD-RSVD's sketch stream): any value.
+            Region::Word {
+                flag: false,
+                zero_before: 0,
+            },
+        ]
     }
 }
 
@@ -712,7 +719,7 @@ fn every_state_names_its_violation() {
         first_nonzero,
     );
 
-    // EGD's switch-off flag (the transform's word comes before the base's state).
+    // EGD's switch-off flag (the transform's words come before the base's state).
     let make = |p: &Net| Optimizer::new(egd(), momentum(p));
     let (_, _, buf) = trained(make);
     let flag = state_scalar(0, 0);
@@ -724,8 +731,8 @@ fn every_state_names_its_violation() {
         "0 or 1",
         flag,
     );
-    // …and the momentum after it.
-    let at = state_scalar(5, 1);
+    // …and the momentum after its two words.
+    let at = state_scalar(5, 2);
     refused(
         make,
         &buf,
@@ -864,7 +871,7 @@ fn momentum_near_the_float_limit_is_refused_at_step() {
     overflows_on_next_step(
         make,
         &buf,
-        |b| put_f32(b, state_scalar(0, 1), f32::MAX),
+        |b| put_f32(b, state_scalar(0, 2), f32::MAX),
         &grad_at(&p, 3),
     );
 }

@@ -7,7 +7,7 @@ use egd_core::optim::{
     AdamW, AdamWConfig, Base, ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast,
     GrokfastConfig, Layers, NoTransform, Optimizer, Sgd, SgdConfig, Transform,
 };
-use egd_core::polar::{PolarConfig, polar_in_place};
+use egd_core::polar::{Method, PolarConfig, polar_in_place};
 use egd_core::rng::{SplitMix64, fill_normal};
 use egd_core::svd::{SvdConfig, SvdWorkspace};
 use egd_core::{CheckpointError, EgdError, Matrix};
@@ -1033,6 +1033,25 @@ fn resume_from_checkpoint_is_bit_identical() {
         )
     });
     resume_is_bit_identical(|p| Optimizer::new(ColumnNorm::default(), sgd_mom(p, false)));
+    // EGD-RSVD: the sketch stream follows the checkpointed step counter.
+    resume_is_bit_identical(|p| {
+        let polar = PolarConfig {
+            method: Method::Rsvd {
+                rank: 4,
+                power_iters: 2,
+                seed: 3,
+            },
+            ..PolarConfig::paper()
+        };
+        Optimizer::new(
+            Egd::<f32, 10, 16, 4>::new(EgdConfig {
+                polar,
+                layers: Layers::All,
+                ..EgdConfig::default()
+            }),
+            sgd_mom(p, false),
+        )
+    });
 }
 
 #[test]

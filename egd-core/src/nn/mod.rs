@@ -56,12 +56,13 @@
 //! | SGD, no momentum ([`Sgd`](crate::optim::Sgd)`<f32, Empty>`: config only) | 20 | 20 |
 //! | SGD with momentum ([`Sgd`](crate::optim::Sgd)`<f32, Net>`) | 782 872 | 18 040 |
 //! | EGD workspace ([`SvdWorkspace`](crate::svd::SvdWorkspace)`<f32, K, L>`) | 1 041 408 (`K = 254, L = 512`) | 29 632 (`K = 46, L = 64`) |
-//! | EGD transform ([`Egd::BYTES`](crate::optim::Egd::BYTES), workspace included) | 1 041 584 | 29 808 |
+//! | EGD transform ([`Egd::BYTES`](crate::optim::Egd::BYTES), workspace included) | 1 041 608 | 29 832 |
+//! | EGD-RSVD transform, ranks ≤ 128 (`Egd<f32, K, L, 128>`) | 1 303 752 | 62 600 |
 //!
 //! A paper-size EGD + SGD training step therefore needs about
-//! 2 · 782 852 + 5 112 + 1 041 584 ≈ 2.6 MB (network, gradient,
+//! 2 · 782 852 + 5 112 + 1 041 608 ≈ 2.6 MB (network, gradient,
 //! scratch, EGD) — too much for most microcontrollers, while the `p = 23`
-//! model fits in 2 · 18 020 + 696 + 29 808 = 66 544 bytes.
+//! model fits in 2 · 18 020 + 696 + 29 832 = 66 568 bytes.
 //!
 //! Sizes are for a 64-bit host; the SVD workspace holds `K + 1` `usize`s, so
 //! it (and [`Egd`](crate::optim::Egd)) is `4·(K + 1)` bytes smaller on 32-bit
@@ -99,11 +100,13 @@ mod tests {
         assert_eq!(Sgd::<f32, Empty>::BYTES, 20);
         assert_eq!(Sgd::<f32, Net127>::BYTES, 782_872);
         assert_eq!(SvdWorkspace::<f32, 254, 512>::BYTES, 1_041_408);
-        assert_eq!(Egd::<f32, 254, 512>::BYTES, 1_041_584);
+        assert_eq!(Egd::<f32, 254, 512>::BYTES, 1_041_608);
         assert_eq!(Net23::BYTES, 18_020);
         assert_eq!(Mlp2Scratch::<f32, 64, 23>::BYTES, 696);
         assert_eq!(Sgd::<f32, Net23>::BYTES, 18_040);
         assert_eq!(SvdWorkspace::<f32, 46, 64>::BYTES, 29_632);
-        assert_eq!(Egd::<f32, 46, 64>::BYTES, 29_808);
+        assert_eq!(Egd::<f32, 46, 64>::BYTES, 29_832);
+        assert_eq!(Egd::<f32, 254, 512, 128>::BYTES, 1_303_752);
+        assert_eq!(Egd::<f32, 46, 64, 128>::BYTES, 62_600);
     }
 }

@@ -5,9 +5,9 @@ use crate::checkpoint::{Reader, State, Writer};
 use crate::error::{CheckpointError, EgdError};
 use crate::matrix::Matrix;
 use crate::nn::{Params, WeightVisitor};
-use crate::polar::{PolarConfig, PolarInfo, polar_in_place};
+use crate::polar::{Method, PolarConfig, PolarInfo, polar_in_place};
+use crate::rsvd::{self, RsvdWorkspace};
 use crate::scalar::Real;
-use crate::svd::SvdWorkspace;
 
 /// [`Egd`] settings.
 ///
@@ -59,11 +59,18 @@ impl<T: Real> EgdConfig<T> {
 /// the base optimizer steps. Biases and unselected matrices keep the plain
 /// gradient. The L2 term is already part of `G` (the pipeline adds it first).
 ///
-/// Holds one [`SvdWorkspace<T, K, L>`] that serves every weight matrix of the
+/// Holds one [`SvdWorkspace<T, K, L>`](crate::svd::SvdWorkspace) that serves every weight matrix of the
 /// network: `K ≥ min(R, C)` and `L ≥ max(R, C)` must hold for **every**
 /// weight matrix `R × C` of the network, selected or not (checked at compile
 /// time, because the layer selection is a runtime value). For the paper's
 /// model (`W1: 512 × 254`, `W2: 127 × 512`) that is `K = 254, L = 512`.
+///
+/// With [`Method::Rsvd`] (EGD-RSVD) the workspace also holds the sketch
+/// basis for ranks up to `RM` (the fourth parameter, 0 by default: enough
+/// for Jacobi and Newton–Schulz). Each call's sketch is drawn from the
+/// method's seed and the stream `step · MAX_LAYERS + layer`, where `step`
+/// counts the steps EGD has run; the counter is checkpointed, so a resumed
+/// run draws the same sketches as an uninterrupted one.
 ///
 /// With [`PolarConfig::warm_start`] the workspace also carries the previous
 /// rotation from step to step. That rotation is scratch, not checkpointed
@@ -74,7 +81,8 @@ impl<T: Real> EgdConfig<T> {
 /// # Memory
 ///
 /// [`Egd::BYTES`] is dominated by the workspace, [`Egd::WORKSPACE_BYTES`]
-/// `= SvdWorkspace::<T, K, L>::BYTES`; the only state is the switch-off flag.
+/// `= RsvdWorkspace::<T, K, L, RM>::BYTES` (`= SvdWorkspace::<T, K, L>::BYTES`
+/// for `RM = 0`); the state is the switch-off flag and the step counter.
 ///
 /// # Example: EGD + SGD on `(a + b) mod 5`
 ///
@@ -104,27 +112,30 @@ impl<T: Real> EgdConfig<T> {
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
 #[derive(Clone, Debug)]
-pub struct Egd<T, const K: usize, const L: usize> {
+pub struct Egd<T, const K: usize, const L: usize, const RM: usize = 0> {
     /// Settings.
     pub cfg: EgdConfig<T>,
-    ws: SvdWorkspace<T, K, L>,
+    ws: RsvdWorkspace<T, K, L, RM>,
     switched_off: bool,
+    /// Steps EGD has run (the sketch stream of EGD-RSVD).
+    steps: u64,
     last: [Option<PolarInfo>; MAX_LAYERS],
 }
 
-impl<T: Real, const K: usize, const L: usize> Egd<T, K, L> {
+impl<T: Real, const K: usize, const L: usize, const RM: usize> Egd<T, K, L, RM> {
     /// Size in bytes (workspace included).
     pub const BYTES: usize = size_of::<Self>();
-    /// Size of the SVD workspace in bytes.
-    pub const WORKSPACE_BYTES: usize = SvdWorkspace::<T, K, L>::BYTES;
+    /// Size of the workspace in bytes (`SvdWorkspace::<T, K, L>::BYTES` for `RM = 0`).
+    pub const WORKSPACE_BYTES: usize = RsvdWorkspace::<T, K, L, RM>::BYTES;
 
     /// An EGD transform with a fresh workspace.
     #[must_use]
     pub const fn new(cfg: EgdConfig<T>) -> Self {
         Self {
             cfg,
-            ws: SvdWorkspace::new(),
+            ws: RsvdWorkspace::new(),
             switched_off: false,
+            steps: 0,
             last: [None; MAX_LAYERS],
         }
     }
@@ -147,6 +158,14 @@ impl<T: Real, const K: usize, const L: usize> Egd<T, K, L> {
         self.switched_off
     }
 
+    /// Optimizer steps that committed with EGD running (an `Err` step or a
+    /// step after the switch-off does not count); part of the checkpoint,
+    /// and the stream index of EGD-RSVD's sketches.
+    #[must_use]
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
     /// Per layer, the polar step's sweeps and rank at the last step that ran
     /// EGD (`None` for layers it did not whiten).
     #[must_use]
@@ -155,21 +174,32 @@ impl<T: Real, const K: usize, const L: usize> Egd<T, K, L> {
     }
 }
 
-struct PolarVisitor<'a, T, const K: usize, const L: usize> {
-    ws: &'a mut SvdWorkspace<T, K, L>,
+struct PolarVisitor<'a, T, const K: usize, const L: usize, const RM: usize> {
+    ws: &'a mut RsvdWorkspace<T, K, L, RM>,
     cfg: &'a PolarConfig<T>,
     layers: Layers,
+    step: u64,
     out: [Option<PolarInfo>; MAX_LAYERS],
 }
 
-impl<T: Real, const K: usize, const L: usize> WeightVisitor<T> for PolarVisitor<'_, T, K, L> {
+impl<T: Real, const K: usize, const L: usize, const RM: usize> WeightVisitor<T>
+    for PolarVisitor<'_, T, K, L, RM>
+{
     fn visit<const R: usize, const C: usize>(
         &mut self,
         layer: usize,
         w: &mut Matrix<T, R, C>,
     ) -> Result<(), EgdError> {
         if self.layers.contains(layer) {
-            let info = polar_in_place(w, self.ws, self.cfg)?;
+            let info = if let Method::Rsvd { .. } = self.cfg.method {
+                let stream = self
+                    .step
+                    .wrapping_mul(MAX_LAYERS as u64)
+                    .wrapping_add(layer as u64);
+                rsvd::polar_in_place(w, self.ws, self.cfg, stream)?
+            } else {
+                polar_in_place(w, self.ws.svd_mut(), self.cfg)?
+            };
             if let Some(slot) = self.out.get_mut(layer) {
                 *slot = Some(info);
             }
@@ -178,7 +208,9 @@ impl<T: Real, const K: usize, const L: usize> WeightVisitor<T> for PolarVisitor<
     }
 }
 
-impl<T: Real, N: Params<T>, const K: usize, const L: usize> Transform<T, N> for Egd<T, K, L> {
+impl<T: Real, N: Params<T>, const K: usize, const L: usize, const RM: usize> Transform<T, N>
+    for Egd<T, K, L, RM>
+{
     fn validate(&self) -> Result<(), EgdError> {
         check(
             self.cfg.switch_off_above.is_none_or(|t| t.is_finite()),
@@ -195,6 +227,7 @@ impl<T: Real, N: Params<T>, const K: usize, const L: usize> Transform<T, N> for 
             ws: &mut self.ws,
             cfg: &self.cfg.polar,
             layers: self.cfg.layers,
+            step: self.steps,
             out: [None; MAX_LAYERS],
         };
         grad.visit_weights_mut(&mut v)?;
@@ -206,22 +239,28 @@ impl<T: Real, N: Params<T>, const K: usize, const L: usize> Transform<T, N> for 
     fn commit(&mut self, _: &mut N, info: &StepInfo) {
         if info.transformed {
             self.last = info.polar;
+            self.steps = self.steps.wrapping_add(1);
         }
     }
 }
 
-/// Transform kind `1`; state: the switch-off flag (`0` or `1`).
-impl<T: Real, const K: usize, const L: usize> State<T> for Egd<T, K, L> {
+/// Transform kind `1`; state: two words, the switch-off flag (`0` or `1`)
+/// and the step counter that seeds EGD-RSVD's sketches (any value).
+impl<T: Real, const K: usize, const L: usize, const RM: usize> State<T> for Egd<T, K, L, RM> {
     const KIND: u8 = 1;
     const SCALARS: usize = 0;
-    const WORDS: usize = 1;
+    const WORDS: usize = 2;
     fn write_state(&self, w: &mut Writer<'_>) {
         w.word(u64::from(self.switched_off));
+        w.word(self.steps);
     }
     fn read_state(&mut self, r: &mut Reader<'_>) {
         self.switched_off = r.word() != 0;
+        self.steps = r.word();
     }
     fn check_state(r: &mut Reader<'_>) -> Result<(), CheckpointError> {
-        r.check_flag("EGD switch-off flag").map(drop)
+        r.check_flag("EGD switch-off flag")?;
+        r.word(); // the step counter: every value is valid
+        Ok(())
     }
 }
