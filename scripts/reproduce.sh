@@ -2,39 +2,90 @@
 # Regenerates the README's "Reproduction" table: the paper's modular-arithmetic
 # configurations (two-hot input, hidden 512, He init, SGD lr 0.7, batch 512,
 # wd 1e-4 as L2, EGD on W1 with the Clamp(1e-6) cutoff, 50 % split) and sparse
-# parity k = 3. JSON lines land in runs/repro/*.json, curves, plots and tables
-# in runs/repro/. Two streams in parallel, about 25 minutes on 2 cores.
+# parity k = 3, as eight `egd compare` run lists, each split into N shards.
+#
+#   scripts/reproduce.sh                 this machine: N = number of cores, the
+#                                        shards in parallel, then `report`
+#   scripts/reproduce.sh shard I N       shard I (0-based) of every run list
+#   scripts/reproduce.sh report          merge: tables, plots, curves and the
+#                                        JSON that scripts/repro_table.py reads
+#
+# Every run list writes to runs/repro/NAME/ (EGD_REPRO_OUT overrides
+# runs/repro): one results file per shard, merged by `egd report`. A shard
+# that is killed or pre-empted is simply run again: finished runs are skipped.
+#
+# GNU parallel (one many-core box, or ssh hosts sharing this directory):
+#   parallel [-S host1,host2 --workdir "$PWD"] scripts/reproduce.sh shard {} 8 ::: {0..7}
+#   scripts/reproduce.sh report
+# Slurm (a job array, then the report once every task has succeeded):
+#   jid=$(sbatch --parsable --array=0-7 --output=runs/repro/slurm-%A_%a.log \
+#     --wrap 'scripts/reproduce.sh shard $SLURM_ARRAY_TASK_ID 8')
+#   sbatch --dependency=afterok:$jid --wrap 'scripts/reproduce.sh report'
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p egd-bench --bin egd
-egd=target/release/egd
-out=runs/repro
-mkdir -p "$out"
+out=${EGD_REPRO_OUT:-runs/repro}
+egd=${EGD:-target/release/egd}
 
-# Stream A: the long vanilla-SGD run at p = 127 (one seed), then EGD at p = 127.
-(
-  $egd grok --preset paper-add-127 --optimizer sgd --epochs 5000 --early-stop 1 \
-    --quiet --json --out "$out" | tail -n 1 > "$out/sgd-add-127.json"
-  for preset in paper-add-127 paper-mul-127; do
-    $egd compare --preset "$preset" --optimizers egd --seeds 3 --epochs 400 \
-      --json --out "$out" | tail -n 1 > "$out/egd-${preset#paper-}.json"
+# NAME|egd arguments. Shard I of list c runs shard (I + c) mod N, so lists of
+# one long run (the vanilla SGD ones) land on different shards.
+lists=(
+  "sgd-add-127|compare --preset paper-add-127 --optimizers sgd --seeds 1 --epochs 5000 --early-stop 1"
+  "compare-add-97|compare --preset paper-add-97 --optimizers sgd,egd --seeds 1 --epochs 6800"
+  "parity-3|compare --preset paper-parity-3 --optimizers sgd,egd --seeds 3"
+  "egd-add-127|compare --preset paper-add-127 --optimizers egd --seeds 3 --epochs 400"
+  "egd-mul-127|compare --preset paper-mul-127 --optimizers egd --seeds 3 --epochs 400"
+  "egd-add-97|compare --preset paper-add-97 --optimizers egd --seeds 3 --epochs 400"
+  "egd-mul-97|compare --preset paper-mul-97 --optimizers egd --seeds 3 --epochs 400"
+  "colnorm-add-127|compare --preset paper-add-127 --optimizers colnorm --seeds 3 --epochs 600"
+)
+
+build() {
+  if [[ -z "${EGD:-}" ]]; then
+    cargo build --release -p egd-bench --bin egd
+  fi
+}
+
+shard() {
+  local i=$1 n=$2 c=0
+  for entry in "${lists[@]}"; do
+    local name=${entry%%|*} args=${entry#*|}
+    # shellcheck disable=SC2086 # $args is a list of egd arguments
+    "$egd" $args --shard "$(((i + c) % n))/$n" --jobs 1 --quiet --out "$out/$name"
+    c=$((c + 1))
   done
-) &
+}
 
-# Stream B: SGD vs EGD at p = 97 in one comparison (the README's plot), EGD at
-# p = 97 over 3 seeds, column norm at p = 127, sparse parity k = 3.
-(
-  $egd compare --preset paper-add-97 --optimizers sgd,egd --seeds 1 --epochs 6800 \
-    --json --out "$out/p97" | tail -n 1 > "$out/compare-add-97.json"
-  for preset in paper-add-97 paper-mul-97; do
-    $egd compare --preset "$preset" --optimizers egd --seeds 3 --epochs 400 \
-      --json --out "$out" | tail -n 1 > "$out/egd-${preset#paper-}.json"
+report() {
+  for entry in "${lists[@]}"; do
+    local name=${entry%%|*}
+    "$egd" report "$out/$name" --json | tail -n 1 > "$out/$name.json"
+    echo "merged $out/$name -> $out/$name.json"
   done
-  $egd compare --preset paper-add-127 --optimizers colnorm --seeds 3 --epochs 600 \
-    --json --out "$out" | tail -n 1 > "$out/colnorm-add-127.json"
-  $egd compare --preset paper-parity-3 --optimizers sgd,egd --seeds 3 \
-    --json --out "$out" | tail -n 1 > "$out/parity-3.json"
-) &
+  echo "done: $out (print the table with: python3 scripts/repro_table.py $out)"
+}
 
-wait
-echo "done: $out"
+case "${1:-all}" in
+  shard)
+    [[ $# -eq 3 ]] || { echo "usage: $0 shard I N" >&2; exit 2; }
+    build
+    shard "$2" "$3"
+    ;;
+  report)
+    report
+    ;;
+  all)
+    build
+    n=$(nproc)
+    pids=()
+    for ((i = 0; i < n; i++)); do
+      shard "$i" "$n" &
+      pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+    report
+    ;;
+  *)
+    echo "usage: $0 [shard I N | report]" >&2
+    exit 2
+    ;;
+esac

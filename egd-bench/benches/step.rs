@@ -14,7 +14,14 @@
 //! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
 //! 512, output `p`, batch 512; test splits of 4705 and 8065 examples) and a
 //! microcontroller model (p = 23, hidden 64, batch 64).
-//! `cargo bench -p egd-bench --bench step`.
+//!
+//! Report layout: one group per shape (`step/paper_p127`, …) with
+//! throughput in samples (the batch) and one function per part of a step,
+//! the batch size as the parameter; evaluation in its own group
+//! (`evaluate/paper_p127`, …) with throughput in test examples. A new
+//! method is one more `bench_function` in [`shape!`].
+//! `cargo bench -p egd-bench --bench step`; the HTML report is
+//! `target/criterion/report/index.html`.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
@@ -174,7 +181,7 @@ macro_rules! shape {
 
         // Evaluation of the whole test split, per example.
         let test = test_split($p);
-        let mut g = $c.benchmark_group(concat!("step/", $name));
+        let mut g = $c.benchmark_group(concat!("evaluate/", $name));
         g.throughput(Throughput::Elements(test.len() as u64));
         g.sample_size(if big { 10 } else { 30 });
         g.warm_up_time(Duration::from_millis(500));

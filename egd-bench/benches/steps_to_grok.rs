@@ -7,6 +7,11 @@
 //! censored run counts its step cap; the `egd compare` report (median, spread
 //! and the count of runs that never grokked) stays the source of truth.
 //!
+//! In the HTML report (`target/criterion/report/index.html`) the values are
+//! optimizer steps per training run: criterion titles its axes "Average
+//! time" whatever the measurement, and the unit in brackets ("steps to
+//! grok") is what was counted.
+//!
 //! `cargo bench -p egd-bench --bench steps_to_grok`
 
 use clap::Parser;
@@ -24,17 +29,22 @@ struct Steps;
 
 struct StepsFormatter;
 
+/// The unit shown in the report (criterion prints it after the value and in
+/// the axis labels).
+const UNIT: &str = "steps to grok";
+
 impl ValueFormatter for StepsFormatter {
     fn scale_values(&self, _typical: f64, _values: &mut [f64]) -> &'static str {
-        "steps"
+        UNIT
     }
+    /// No group here sets a throughput; should one, the values stay steps.
     fn scale_throughputs(
         &self,
         _typical: f64,
         _throughput: &Throughput,
         _values: &mut [f64],
     ) -> &'static str {
-        "steps"
+        UNIT
     }
     fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
         "steps"
@@ -101,7 +111,6 @@ fn bench(c: &mut Criterion<Steps>) {
 fn config() -> Criterion<Steps> {
     Criterion::default()
         .with_measurement(Steps)
-        .without_plots()
         .nresamples(1000)
 }
 

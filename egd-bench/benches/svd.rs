@@ -6,9 +6,20 @@
 //! (`egd_rsvd_r128`, `egd_rsvd_r64`: rank-r randomized SVD, two power
 //! iterations, the paper's clamp).
 //!
-//! `cargo bench -p egd-bench --bench svd`; ratios go in the README.
+//! Report layout: one group per float type (`polar/f32`, `polar/f64`), one
+//! function per method (`egd_jacobi`, `egd_newton_schulz5`,
+//! `nalgebra_svd_uvt`, `faer_svd_uvt`), the shape as the parameter, and a
+//! logarithmic summary axis (the shapes span four orders of magnitude in
+//! time). No throughput: the cost is cubic in the size, so "entries per
+//! second" would not compare shapes. A new method is one more
+//! `bench_function` in [`shape!`] with its own function name.
+//!
+//! `cargo bench -p egd-bench --bench svd`; ratios go in the README; the
+//! HTML report is `target/criterion/report/index.html`.
 
-use criterion::{BenchmarkId, Criterion, criterion_group};
+use criterion::{
+    AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group,
+};
 use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
@@ -124,11 +135,12 @@ unsafe fn zero_upper() {
 
 macro_rules! shape {
     ($c:expr, $t:ty, $r:literal, $col:literal, $k:literal, $l:literal $(, rsvd $($rank:literal)+)?) => {{
-        let name = concat!(stringify!($t), "/", $r, "x", $col);
+        let name = concat!($r, "x", $col);
         let g = gaussian::<$t, $r, $col>(($r * 1000 + $col) as u64);
         let mut out = Box::new(Matrix::<$t, $r, $col>::zeros());
         let mut ws = Box::new(SvdWorkspace::<$t, $k, $l>::new());
-        let mut group = $c.benchmark_group(concat!("polar_", stringify!($t)));
+        let mut group = $c.benchmark_group(concat!("polar/", stringify!($t)));
+        group.plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
         let big = $r * $col >= 128 * 128;
         group.sample_size(if big { 10 } else { 30 });
         group.warm_up_time(Duration::from_millis(if big { 500 } else { 300 }));

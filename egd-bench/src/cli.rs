@@ -1,26 +1,31 @@
-//! The `egd` command line: `grok`, `compare`, `sweep` and `list`.
+//! The `egd` command line: `grok`, `compare`, `sweep`, `report` and `list`.
 //!
 //! Exit status: 0 on success (a run that never grokks is a result, not an
-//! error), 1 if output files cannot be written, 2 for bad arguments (one
-//! line on stderr naming the argument), 3 for `grok --require-grok` when the
-//! run did not grok.
+//! error), 1 if output files cannot be written, 2 for bad arguments or
+//! results files that cannot be merged (one line on stderr saying which),
+//! 3 for `grok --require-grok` when the run did not grok, 130 after Ctrl-C
+//! (what finished, and the interrupted runs' partial curves, are written).
 
 use crate::config::{
     DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, resolve, split_sizes,
 };
-use crate::output::{self, describe_optimizer, num, run_json, runs_json, write_file};
+use crate::interrupt;
+use crate::merge;
+use crate::output::{self, describe_optimizer, num};
+use crate::plan::{Plan, Shard};
 use crate::pool;
 use crate::progress::Progress;
-use crate::report;
+use crate::publish::{self, Published};
+use crate::record::{self, PlanTag, RunRecord, run_json};
+use crate::results;
 use crate::shapes;
-use crate::stats::median_index;
-use crate::svg;
 use crate::train::{self, RunResult, Stop};
 use clap::{Args, Parser, Subcommand};
 use egd_tasks::{Preset, TaskSpec};
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Writes a line to stdout, ignoring a closed pipe.
 macro_rules! say {
@@ -53,6 +58,10 @@ pub enum Command {
     /// A learning-rate (and weight-decay) grid per optimizer over seeds; the
     /// best setting per optimizer, so comparisons are against tuned baselines.
     Sweep(SweepArgs),
+    /// Merges the results files of `compare`/`sweep` shards (or of an
+    /// interrupted run) into the table, overlay plot and curves of the
+    /// whole list.
+    Report(ReportArgs),
     /// The presets and the compiled network shapes.
     List,
 }
@@ -86,9 +95,33 @@ pub struct SeedArgs {
     /// Explicit comma-separated seeds (instead of `--seeds`).
     #[arg(long, value_delimiter = ',', conflicts_with = "seeds")]
     pub seed_list: Option<Vec<u64>>,
-    /// Runs in parallel (each run is single-threaded).
-    #[arg(long, default_value_t = 1)]
-    pub jobs: usize,
+    /// Runs in parallel (each run is single-threaded). Default: the
+    /// machine's available parallelism.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N (0-based): the runs whose index in the list is
+    /// ≡ I (mod N). Each shard appends its finished runs to its own results
+    /// file in `--out`; `egd report` merges them.
+    #[arg(long, value_name = "I/N", default_value = "0/1")]
+    pub shard: Shard,
+}
+
+/// `egd report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results files (`results*.jsonl`), or directories holding them.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the table, the overlay plot and the per-run curves
+    /// (default: the first input directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Report the finished runs even if some of the list are missing.
+    #[arg(long)]
+    pub partial: bool,
+    /// Print the merged runs as a JSON array on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `egd compare`.
@@ -225,6 +258,7 @@ where
         Command::Grok(a) => grok(&a),
         Command::Compare(a) => compare(&a),
         Command::Sweep(a) => sweep(&a),
+        Command::Report(a) => report_cmd(&a),
         Command::List => {
             list();
             Ok(0)
@@ -286,11 +320,19 @@ fn epoch_text(e: Option<u32>, spe: usize) -> String {
 }
 
 fn grok(a: &GrokArgs) -> Result<i32, Failure> {
-    let cfg = resolve(&a.run, a.optimizer, a.seed, None, None, None)?;
+    let cfg = resolve(
+        &a.run,
+        a.optimizer,
+        a.seed,
+        None,
+        None,
+        Some(DEFAULT_EARLY_STOP),
+    )?;
     let (n_train, n_test) = split_sizes(&cfg.task, cfg.seed)?;
     let spe = n_train / cfg.batch;
     say!("egd grok: {}", describe_task(&cfg, n_train, n_test, spe));
-    let progress = Progress::new(a.run.quiet, 1);
+    interrupt::install();
+    let progress = Progress::new(a.run.quiet, 1, None);
     let bar = progress.run_bar(&cfg);
     let mut r = train::on_big_stack(|| train::run(&cfg, &mut |rec| bar.update(rec)));
     bar.finish();
@@ -314,6 +356,7 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
                 Stop::Cap => "epoch cap".to_string(),
                 Stop::EarlyStop => "early stop".to_string(),
                 Stop::Failed(e) => format!("failed: {e}"),
+                Stop::Interrupted => "interrupted".to_string(),
             }
         );
     } else if let Stop::Failed(e) = &r.stop {
@@ -332,7 +375,9 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
     if a.run.json {
         say!("{}", run_json(&r));
     }
-    Ok(if a.require_grok && r.grok_epoch().is_none() {
+    Ok(if r.stop == Stop::Interrupted {
+        interrupt::EXIT_INTERRUPTED
+    } else if a.require_grok && r.grok_epoch().is_none() {
         3
     } else {
         0
@@ -356,15 +401,26 @@ fn seeds_of(s: &SeedArgs) -> Result<Vec<u64>, UsageError> {
     if seeds.len() > MAX_RUNS {
         return Err(UsageError(format!("--seeds: at most {MAX_RUNS} seeds")));
     }
-    if s.jobs == 0 || s.jobs > MAX_JOBS {
-        return Err(UsageError(format!("--jobs: must be in 1..={MAX_JOBS}")));
-    }
     if s.optimizers.is_empty() {
         return Err(UsageError(
             "--optimizers: need at least one optimizer".into(),
         ));
     }
     Ok(seeds)
+}
+
+/// `--jobs`, or the machine's available parallelism (at most
+/// [`MAX_JOBS`]).
+fn jobs_of(s: &SeedArgs) -> Result<usize, UsageError> {
+    match s.jobs {
+        Some(j) if j == 0 || j > MAX_JOBS => {
+            Err(UsageError(format!("--jobs: must be in 1..={MAX_JOBS}")))
+        }
+        Some(j) => Ok(j),
+        None => Ok(std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(MAX_JOBS)),
+    }
 }
 
 fn dedup(v: &[OptKind]) -> Vec<OptKind> {
@@ -377,31 +433,165 @@ fn dedup(v: &[OptKind]) -> Vec<OptKind> {
     out
 }
 
-/// Writes every run's files; returns how many.
-fn write_runs(runs: &mut [RunResult], dir: &Path) -> Result<usize, Failure> {
-    for r in runs.iter_mut() {
-        output::write_run(r, dir).map_err(Failure::Io)?;
+/// A results record without its curve (for `--json` on stdout).
+fn without_curve(r: &RunRecord) -> RunRecord {
+    RunRecord {
+        curve: None,
+        ..r.clone()
     }
-    Ok(runs.len())
 }
 
-/// The median run (by epochs to grok) of each optimizer's runs in `groups`,
-/// labelled for an overlay plot.
-fn median_runs<'a>(groups: &[report::Group<'a>]) -> Vec<(String, &'a RunResult)> {
-    groups
+/// Prints the published files and the table.
+fn say_published(p: &Published, out: &Path, command: &str) {
+    say!();
+    say!("{}", p.table);
+    let what = if command == "sweep" {
+        "overlay of the best settings"
+    } else {
+        "overlay plot"
+    };
+    say!("wrote {} ({what})", p.svg.display());
+    say!("wrote {} (this table)", p.md.display());
+    if p.curves > 0 {
+        say!(
+            "wrote {} per-run CSV curves and SVG plots to {}",
+            p.curves,
+            out.display()
+        );
+    }
+}
+
+/// Runs this shard's part of `plan` (skipping runs already recorded in
+/// `--out`), appends each finished run to the shard's results file, and —
+/// for the whole list — writes the table and plots.
+fn run_plan(plan: &Plan, run: &RunArgs, s: &SeedArgs) -> Result<i32, Failure> {
+    let jobs = jobs_of(s)?;
+    let shard = s.shard;
+    let out = &run.out;
+    let code = record::code_version();
+    let done = results::finished(out, &code).map_err(Failure::Io)?;
+    let mine = plan.shard_indices(shard);
+    let (skipped, todo): (Vec<usize>, Vec<usize>) = mine
         .iter()
-        .filter_map(|g| {
-            let e: Vec<Option<f64>> = g
-                .runs
-                .iter()
-                .map(|r| r.grok_epoch().map(f64::from))
-                .collect();
-            let i = median_index(&e)?;
-            let r = g.runs[i];
-            let label = format!("{} (seed {})", r.config.optimizer, r.config.seed);
-            Some((label, r))
-        })
-        .collect()
+        .partition(|&&i| done.contains_key(&plan.settings[i].key()));
+    let parallel = jobs.min(todo.len()).max(1);
+    say!(
+        "{} runs in the list (id {}), {} in parallel{}",
+        plan.runs.len(),
+        plan.id,
+        parallel,
+        if shard.is_all() {
+            String::new()
+        } else {
+            format!("; shard {shard}: {} of them", mine.len())
+        }
+    );
+    if !skipped.is_empty() {
+        say!(
+            "resuming: {} runs already finished in {} (same settings, seed and code version {code}) are skipped; {} to run",
+            skipped.len(),
+            out.display(),
+            todo.len()
+        );
+    }
+    interrupt::install();
+    let writer = Mutex::new(
+        results::Writer::open(out, &results::file_name(plan, shard)).map_err(Failure::Io)?,
+    );
+    let results_path = writer
+        .lock()
+        .map(|w| w.path().to_path_buf())
+        .unwrap_or_default();
+    let io_error: Mutex<Option<String>> = Mutex::new(None);
+    let new_records: Mutex<Vec<(usize, RunRecord)>> = Mutex::new(Vec::new());
+    let tag = |i: usize| PlanTag {
+        command: plan.command.to_string(),
+        id: plan.id.clone(),
+        index: i,
+        runs: plan.runs.len(),
+        shard: shard.to_string(),
+        jobs,
+    };
+    let on_done = |k: usize, r: &mut RunResult| {
+        let i = todo[k];
+        let res = output::write_run(r, out).and_then(|()| {
+            let rec = RunRecord::of(r).map_err(|e| e.0)?.with_plan(tag(i), r);
+            writer
+                .lock()
+                .map_err(|_| "results writer poisoned".to_string())?
+                .append(&rec)?;
+            if let Ok(mut v) = new_records.lock() {
+                v.push((i, rec));
+            }
+            Ok(())
+        });
+        if let (Err(e), Ok(mut slot)) = (res, io_error.lock()) {
+            slot.get_or_insert(e);
+        }
+    };
+    let cfgs: Vec<RunConfig> = todo.iter().map(|&i| plan.runs[i].clone()).collect();
+    let label = (!shard.is_all()).then(|| format!("shard {shard}"));
+    let progress = Progress::new(run.quiet, cfgs.len(), label);
+    let ran = pool::run_all(&cfgs, jobs, &progress, &on_done);
+    if let Some(e) = io_error.into_inner().unwrap_or(None) {
+        return Err(Failure::Io(e));
+    }
+    let mut records: Vec<(usize, RunRecord)> = new_records.into_inner().unwrap_or_default();
+    for &i in &skipped {
+        if let Some(r) = done.get(&plan.settings[i].key()) {
+            records.push((i, r.clone()));
+        }
+    }
+    records.sort_by_key(|(i, _)| *i);
+    let json = || {
+        let v: Vec<RunRecord> = records.iter().map(|(_, r)| without_curve(r)).collect();
+        record::records_json(&v)
+    };
+    if interrupt::requested() {
+        let cut = ran.iter().filter(|r| r.stop == Stop::Interrupted).count();
+        let finished = records
+            .iter()
+            .filter(|(_, r)| r.stop != "interrupted")
+            .count();
+        say!(
+            "interrupted: {finished} of this shard's {} runs finished ({cut} cut short and recorded as interrupted) in {}; run the same command again to resume",
+            mine.len(),
+            results_path.display()
+        );
+        if run.json {
+            say!("{}", json());
+        }
+        return Ok(interrupt::EXIT_INTERRUPTED);
+    }
+    if shard.is_all() {
+        let mut runs = records
+            .iter()
+            .map(|(_, r)| r.to_result())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::Io)?;
+        let published = publish::publish(
+            plan.command,
+            &mut runs,
+            jobs.min(plan.runs.len()),
+            out,
+            false,
+        )
+        .map_err(Failure::Io)?;
+        say_published(&published, out, plan.command);
+        say!("wrote {} (one JSON line per run)", results_path.display());
+    } else {
+        say!(
+            "shard {shard}: {} runs ran, {} were already done; results in {}",
+            todo.len(),
+            skipped.len(),
+            results_path.display()
+        );
+        say!("when every shard is done: egd report {}", out.display());
+    }
+    if run.json {
+        say!("{}", json());
+    }
+    Ok(0)
 }
 
 fn compare(a: &CompareArgs) -> Result<i32, Failure> {
@@ -420,50 +610,13 @@ fn compare(a: &CompareArgs) -> Result<i32, Failure> {
         describe_task(first, n_train, n_test, n_train / first.batch)
     );
     say!(
-        "{} optimizers × {} seeds = {} runs, {} in parallel",
+        "{} optimizers × {} seeds = {} runs",
         opts.len(),
         seeds.len(),
-        cfgs.len(),
-        a.seeds.jobs.min(cfgs.len())
+        cfgs.len()
     );
-    let progress = Progress::new(a.run.quiet, cfgs.len());
-    let mut runs = pool::run_all(&cfgs, a.seeds.jobs, &progress);
-    let written = write_runs(&mut runs, &a.run.out)?;
-    let table = report::compare_table(&runs, a.seeds.jobs.min(cfgs.len()));
-    let names: Vec<&str> = opts.iter().map(|o| o.name()).collect();
-    let stem = format!(
-        "compare_{}_{}_{}seeds",
-        first.task_label(),
-        names.join("-"),
-        seeds.len()
-    );
-    let groups = report::group(&runs, false);
-    let overlay = svg::overlay_plot(
-        &format!("{}: {}", first.task_label(), names.join(" vs ")),
-        &format!(
-            "test accuracy solid, train dashed; median run (by epochs to grok) of {} seeds each; batch {}, width {}",
-            seeds.len(),
-            first.batch,
-            first.width
-        ),
-        &median_runs(&groups),
-    );
-    let svg_path = a.run.out.join(format!("{stem}.svg"));
-    write_file(&svg_path, &overlay).map_err(Failure::Io)?;
-    let md_path = a.run.out.join(format!("{stem}.md"));
-    write_file(&md_path, &table).map_err(Failure::Io)?;
-    say!();
-    say!("{table}");
-    say!("wrote {} (overlay plot)", svg_path.display());
-    say!("wrote {} (this table)", md_path.display());
-    say!(
-        "wrote {written} per-run CSV curves and SVG plots to {}",
-        a.run.out.display()
-    );
-    if a.run.json {
-        say!("{}", runs_json(&runs));
-    }
-    Ok(0)
+    let plan = Plan::new("compare", cfgs)?;
+    run_plan(&plan, &a.run, &a.seeds)
 }
 
 fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
@@ -495,54 +648,73 @@ fn sweep(a: &SweepArgs) -> Result<i32, Failure> {
         describe_task(first, n_train, n_test, n_train / first.batch)
     );
     say!(
-        "{} settings × {} seeds = {} runs, {} in parallel",
+        "{} settings × {} seeds = {} runs",
         cfgs.len() / seeds.len(),
         seeds.len(),
-        cfgs.len(),
-        a.seeds.jobs.min(cfgs.len())
+        cfgs.len()
     );
-    let progress = Progress::new(a.run.quiet, cfgs.len());
-    let mut runs = pool::run_all(&cfgs, a.seeds.jobs, &progress);
-    let written = write_runs(&mut runs, &a.run.out)?;
-    let tables = report::sweep_tables(&runs, a.seeds.jobs.min(cfgs.len()));
-    let names: Vec<&str> = opts.iter().map(|o| o.name()).collect();
-    let stem = format!(
-        "sweep_{}_{}_{}seeds",
-        first.task_label(),
-        names.join("-"),
-        seeds.len()
-    );
-    let groups = report::group(&runs, true);
-    let best: Vec<report::Group<'_>> = report::best_per_optimizer(&groups)
-        .into_iter()
-        .cloned()
-        .collect();
-    let labelled: Vec<(String, &RunResult)> = median_runs(&best)
-        .into_iter()
-        .map(|(l, r)| (format!("{l} lr {}", r.config.lr), r))
-        .collect();
-    let overlay = svg::overlay_plot(
-        &format!("{}: best setting per optimizer", first.task_label()),
-        "test accuracy solid, train dashed; median run of the best (lr, wd) per optimizer",
-        &labelled,
-    );
-    let svg_path = a.run.out.join(format!("{stem}_best.svg"));
-    write_file(&svg_path, &overlay).map_err(Failure::Io)?;
-    let md_path = a.run.out.join(format!("{stem}.md"));
-    write_file(&md_path, &tables).map_err(Failure::Io)?;
-    say!();
-    say!("{tables}");
+    let plan = Plan::new("sweep", cfgs)?;
+    run_plan(&plan, &a.run, &a.seeds)
+}
+
+fn report_cmd(a: &ReportArgs) -> Result<i32, Failure> {
+    let merged = merge::merge(&a.inputs, a.partial).map_err(|e| Failure::Usage(UsageError(e)))?;
+    let out = a.out.clone().unwrap_or_else(|| {
+        let first = &a.inputs[0];
+        if first.is_dir() {
+            first.clone()
+        } else {
+            first
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        }
+    });
+    for f in &merged.torn {
+        eprintln!(
+            "note: {}: ignored an incomplete last line (a writer was killed mid-line)",
+            f.display()
+        );
+    }
+    let first = &merged.runs[0];
+    let (n_train, n_test) = (first.n_train, first.n_test);
     say!(
-        "wrote {} (overlay of the best settings)",
-        svg_path.display()
+        "egd report: {} of {} runs ({} list {}, code {}) from {} results file(s)",
+        merged.runs.len(),
+        merged.total,
+        merged.command,
+        merged.id,
+        merged.code_version,
+        merged.files.len()
     );
-    say!("wrote {} (these tables)", md_path.display());
     say!(
-        "wrote {written} per-run CSV curves and SVG plots to {}",
-        a.run.out.display()
+        "{}",
+        describe_task(&first.config, n_train, n_test, first.steps_per_epoch)
     );
-    if a.run.json {
-        say!("{}", runs_json(&runs));
+    if !merged.missing.is_empty() {
+        say!(
+            "partial: {} runs missing (indices {:?}); the table covers the others",
+            merged.missing.len(),
+            merged.missing
+        );
+    }
+    let mut runs = merged.runs;
+    let command = if merged.command == "sweep" {
+        "sweep"
+    } else {
+        "compare"
+    };
+    let published = publish::publish(
+        command,
+        &mut runs,
+        merged.jobs.min(merged.total),
+        &out,
+        true,
+    )
+    .map_err(Failure::Io)?;
+    say_published(&published, &out, command);
+    if a.json {
+        let v: Vec<RunRecord> = merged.records.iter().map(without_curve).collect();
+        say!("{}", record::records_json(&v));
     }
     Ok(0)
 }

@@ -33,8 +33,8 @@ pub fn preset_names() -> Vec<&'static str> {
     Preset::ALL.iter().map(|p| p.name).collect()
 }
 
-/// Default `--early-stop` window of `compare` and `sweep` (epochs with test
-/// accuracy ≥ 0.99 in a row).
+/// Default `--early-stop` window of `grok`, `compare` and `sweep` (epochs
+/// with test accuracy ≥ 0.99 in a row).
 pub const DEFAULT_EARLY_STOP: u32 = 5;
 
 /// A bad command line: the message names the argument. The binary prints it
@@ -299,7 +299,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "ACC")]
     pub switch_off: Option<f64>,
     /// End a run once test accuracy ≥ 0.99 held for N epochs in a row
-    /// (0: never; default: off for `grok`, 5 for `compare` and `sweep`).
+    /// (default 5; 0: never, train to the epoch cap).
     #[arg(long, value_name = "N")]
     pub early_stop: Option<u32>,
     /// Grokfast EMA decay α.

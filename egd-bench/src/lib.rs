@@ -6,14 +6,20 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | [`cli`] | the `egd` command line: `grok`, `compare`, `sweep`, `list` |
+//! | [`cli`] | the `egd` command line: `grok`, `compare`, `sweep`, `report`, `list` |
 //! | [`config`] | presets, flags and their validation into a [`RunConfig`](config::RunConfig) |
 //! | [`shapes`] | the network shapes compiled in, and the dispatch to them |
 //! | [`train`] | one training run (the paper's loop, `f32`), milestones |
 //! | [`pool`] | many runs on `--jobs` big-stack worker threads |
+//! | [`plan`] | the deterministic run list of `compare`/`sweep`, its fingerprint, `--shard I/N` |
+//! | [`record`] | one run as a `serde` record: the JSON of `--json` and of results files |
+//! | [`results`] | results files: one JSON line per finished run, torn-line safe; resume |
+//! | [`merge`] | `egd report`: results files of shards back into one run list, or a clear error |
+//! | [`publish`] | the table, overlay plot and curves of a finished run list |
+//! | [`interrupt`] | Ctrl-C / SIGTERM: runs stop cleanly and are recorded as interrupted |
 //! | [`stats`] | medians with censoring ("never grokked" = `+∞`) |
 //! | [`report`] | the Markdown tables of `compare` and `sweep` |
-//! | [`output`] | CSV curves and the JSON schema of `--json` |
+//! | [`output`] | per-run CSV curves and SVG plots, number formatting |
 //! | [`svg`] | hand-written SVG plots (log-scale steps) |
 //! | [`progress`] | live progress bars (indicatif) |
 //!
@@ -21,14 +27,22 @@
 //! egd grok --preset paper-add-127 --optimizer egd
 //! egd compare --preset smoke-add-47 --optimizers sgd,egd --seeds 5 --jobs 2
 //! egd sweep --preset smoke-add-47 --optimizers sgd,egd --lrs 0.3,0.7,1 --seeds 3
+//! egd sweep --preset smoke-add-47 --lrs 0.3,0.7,1 --seeds 3 --shard 1/4 --out shared/
+//! egd report shared/
 //! ```
 
 pub mod cli;
 pub mod config;
+pub mod interrupt;
+pub mod merge;
 pub mod output;
+pub mod plan;
 pub mod pool;
 pub mod progress;
+pub mod publish;
+pub mod record;
 pub mod report;
+pub mod results;
 pub mod shapes;
 pub mod stats;
 pub mod svg;

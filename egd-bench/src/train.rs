@@ -13,6 +13,10 @@
 //!    forward-only path ([`Mlp2::evaluate_blocked`]) and the epoch's record
 //!    is passed to the observer.
 //!
+//! The run ends at the epoch cap, at the early stop, on a failed step, or
+//! when an interrupt is requested ([`crate::interrupt`], polled before every
+//! step: the epoch in progress is dropped, the completed ones are kept).
+//!
 //! No allocation happens per step or per epoch except the record pushed to
 //! the curve. Everything big (network, gradient, optimizer state, SVD
 //! workspace) lives on the stack of the calling thread or in one `Box`:
@@ -23,6 +27,7 @@
 //! code uses); the `f64` path of `egd-core` is for tests and oracles.
 
 use crate::config::{MAX_RANK, OptKind, RunConfig};
+use crate::interrupt;
 use crate::shapes;
 use egd_core::EgdError;
 use egd_core::nn::{CrossEntropy, Input, Loss, Mlp2, Mlp2BlockScratch, Mse, MultiHot};
@@ -83,16 +88,20 @@ pub enum Stop {
     /// A step or an evaluation failed (NaN/∞ loss, SVD not converged): the
     /// run ends with the epochs completed so far.
     Failed(String),
+    /// Ctrl-C (or SIGTERM) arrived ([`crate::interrupt`]): the run ends with
+    /// the epochs completed so far; the epoch in progress is dropped.
+    Interrupted,
 }
 
 impl Stop {
-    /// `"cap"`, `"early_stop"` or `"failed"`.
+    /// `"cap"`, `"early_stop"`, `"failed"` or `"interrupted"`.
     #[must_use]
     pub const fn name(&self) -> &'static str {
         match self {
             Self::Cap => "cap",
             Self::EarlyStop => "early_stop",
             Self::Failed(_) => "failed",
+            Self::Interrupted => "interrupted",
         }
     }
 }
@@ -466,11 +475,17 @@ pub(crate) fn train<
         let mut opt = AnyOpt::<_, K, L>::new(cfg, &net).map_err(|e| e.to_string())?;
         let mut streak = 0u32;
         for e in 0..cfg.epochs {
+            if interrupt::requested() {
+                return Ok(Stop::Interrupted);
+            }
             let epoch = data
                 .epoch(u64::from(e), cfg.batch, Remainder::Drop)
                 .map_err(|e| e.to_string())?;
             let t0 = Instant::now();
             for batch in epoch.batches() {
+                if interrupt::requested() {
+                    return Ok(Stop::Interrupted);
+                }
                 net.batch_grad_blocked(
                     &A::LOSS,
                     batch.iter().map(A::convert),

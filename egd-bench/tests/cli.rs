@@ -1,6 +1,9 @@
 //! Integration tests of the `egd` binary: exit codes, one-line errors, the
-//! JSON last line, the files written, and the `compare`/`sweep` tables.
-//! Every run here is a few epochs of a tiny model (well under 10 s in all).
+//! JSON last line, the files written, the `compare`/`sweep` tables, and the
+//! sharded path: `--shard I/N` results files merged by `egd report` give
+//! the unsharded table, also after a shard was killed (torn results file)
+//! or interrupted with Ctrl-C and resumed. Every run here is a tiny model
+//! for at most 70 epochs (a few seconds each).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -220,6 +223,8 @@ fn last_line_json(o: &Output) -> Json {
 
 /// The keys every run object must have (the documented minimum).
 const KEYS: &[&str] = &[
+    "schema",
+    "code_version",
     "task",
     "optimizer",
     "seed",
@@ -298,6 +303,10 @@ fn bad_arguments_exit_2_with_one_line() {
         (&["compare", "--seeds", "0"], "--seeds"),
         (&["compare", "--seeds", "18446744073709551615"], "--seeds"),
         (&["compare", "--jobs", "100000"], "--jobs"),
+        (&["compare", "--shard", "2/2"], "--shard"),
+        (&["sweep", "--shard", "x"], "--shard"),
+        (&["report"], "DIR|FILE"),
+        (&["report", "/nonexistent/egd-results"], "no such file"),
         (&["sweep", "--lrs", "0,0.5"], "--lrs"),
         (&["sweep", "--lrs", "lion:0.5"], "--lrs"),
         (&["frobnicate"], "frobnicate"),
@@ -518,8 +527,9 @@ fn compare_prints_the_table_and_a_json_array() {
         dir.join("compare_smoke-add-47_sgd-egd-colnorm_2seeds.md")
             .exists()
     );
+    // Table, overlay, 6 × (CSV, SVG), and the results file.
     let files = std::fs::read_dir(&dir).unwrap().count();
-    assert_eq!(files, 2 + 2 * 6);
+    assert_eq!(files, 2 + 2 * 6 + 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -579,4 +589,359 @@ fn json_reader_self_check() {
     );
     assert_eq!(v.get("b"), Some(&Json::Str("x\"éy".into())));
     assert!(parse_json("{} x").is_err());
+}
+
+// ---- shards, resume, report ----------------------------------------------
+
+/// The compare list of the shard tests: 4 runs; EGD groks (epochs 60 and 63),
+/// SGD does not.
+const COMPARE: &[&str] = &[
+    "compare",
+    "--preset",
+    "smoke-add-47",
+    "--optimizers",
+    "sgd,egd",
+    "--seeds",
+    "2",
+    "--epochs",
+    "70",
+    "--jobs",
+    "1",
+];
+
+fn run_in(base: &[&str], dir: &Path, extra: &[&str]) -> Output {
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend_from_slice(&["--out", dir.to_str().unwrap()]);
+    args.extend_from_slice(extra);
+    let o = egd(&args);
+    assert!(
+        matches!(o.status.code(), Some(0)),
+        "{args:?}: {}\n{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    o
+}
+
+/// The Markdown table(s) of an output, with the timing columns (whose
+/// header names ms or seconds or time) blanked.
+fn table_without_timings(text: &str) -> String {
+    let mut out = String::new();
+    let mut timing: Vec<usize> = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            if !line.is_empty() {
+                out.push_str(line);
+                out.push('\n');
+            }
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').collect();
+        if line.starts_with("| optimizer") {
+            timing = cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.contains("ms/step") || c.contains("time"))
+                .map(|(i, _)| i)
+                .collect();
+        }
+        let row: Vec<&str> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if timing.contains(&i) { "*" } else { c })
+            .collect();
+        out.push_str(&row.join("|"));
+        out.push('\n');
+    }
+    out
+}
+
+/// The `.md` table written into `dir` for the compare/sweep `stem`.
+fn md(dir: &Path, stem: &str) -> String {
+    std::fs::read_to_string(dir.join(format!("{stem}.md")))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+/// The results files in `dir`.
+fn results_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    v.sort();
+    v
+}
+
+const COMPARE_STEM: &str = "compare_smoke-add-47_sgd-egd_2seeds";
+
+/// The unsharded table of [`COMPARE`] without timings (run once, shared by
+/// the tests of this binary).
+fn unsharded_compare_table() -> &'static str {
+    static TABLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let whole = out_dir("whole");
+        let o = run_in(COMPARE, &whole, &["--quiet"]);
+        // EGD groks here and SGD does not, so the table is not all censored.
+        assert!(stdout(&o).contains("| 0/2 |"), "{}", stdout(&o));
+        let t = table_without_timings(&md(&whole, COMPARE_STEM));
+        let _ = std::fs::remove_dir_all(&whole);
+        t
+    })
+}
+
+#[test]
+fn shards_merged_by_report_give_the_unsharded_table() {
+    let expected = unsharded_compare_table();
+    assert!(expected.contains("| egd |"), "{expected}");
+
+    let shards = out_dir("shards");
+    let s0 = run_in(COMPARE, &shards, &["--shard", "0/2", "--quiet"]);
+    assert!(stdout(&s0).contains("egd report"), "{}", stdout(&s0));
+    assert!(!shards.join(format!("{COMPARE_STEM}.md")).exists());
+    run_in(COMPARE, &shards, &["--shard", "1/2", "--quiet"]);
+    assert_eq!(results_files(&shards).len(), 2);
+    let merged = out_dir("merged");
+    let o = egd(&[
+        "report",
+        shards.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(table_without_timings(&md(&merged, COMPARE_STEM)), expected);
+    let Json::Arr(runs) = last_line_json(&o) else {
+        panic!("array")
+    };
+    assert_eq!(runs.len(), 4);
+    runs.iter().for_each(check_run_object);
+    // Table, overlay and every run's CSV and SVG.
+    assert!(merged.join(format!("{COMPARE_STEM}.svg")).exists());
+    assert_eq!(std::fs::read_dir(&merged).unwrap().count(), 2 + 2 * 4);
+
+    // A second, different list in the same directory: report refuses to mix.
+    run_in(
+        &[
+            "compare",
+            "--preset",
+            "smoke-add-47",
+            "--optimizers",
+            "egd",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+        ],
+        &shards,
+        &["--quiet"],
+    );
+    let o = egd(&["report", shards.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("different run lists cannot be merged"),
+        "{}",
+        stderr(&o)
+    );
+    for d in [shards, merged] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn a_killed_shard_resumes_and_merges_to_the_same_table() {
+    let expected = unsharded_compare_table();
+
+    let dir = out_dir("killed");
+    run_in(COMPARE, &dir, &["--shard", "0/2", "--quiet"]);
+    run_in(COMPARE, &dir, &["--shard", "1/2", "--quiet"]);
+    // Simulate a kill during the last write of shard 1: drop its last line
+    // and leave half of it, without the newline.
+    let file = results_files(&dir)
+        .into_iter()
+        .find(|p| p.to_str().unwrap().ends_with("shard1of2.jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    std::fs::write(
+        &file,
+        format!("{}\n{}", lines[0], &lines[1][..lines[1].len() / 2]),
+    )
+    .unwrap();
+    // Merging now says what is missing.
+    let o = egd(&["report", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("1 of 4 runs have no finished result"),
+        "{}",
+        stderr(&o)
+    );
+    // Resubmitting the shard runs only the lost run.
+    let o = run_in(COMPARE, &dir, &["--shard", "1/2", "--quiet"]);
+    assert!(
+        stdout(&o).contains("resuming: 1 runs already finished"),
+        "{}",
+        stdout(&o)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        2,
+        "the torn tail is cut before appending"
+    );
+    let o = egd(&["report", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(table_without_timings(&md(&dir, COMPARE_STEM)), expected);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Sends `signal` (`"INT"`: Ctrl-C, `"TERM"`: Slurm's pre-emption) to a
+/// child process.
+fn interrupt(child: &std::process::Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(ok.success());
+}
+
+#[test]
+fn ctrl_c_records_the_run_as_interrupted_and_the_shard_resumes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let expected = unsharded_compare_table();
+
+    let dir = out_dir("int");
+    run_in(COMPARE, &dir, &["--shard", "0/2", "--quiet"]);
+    // Shard 1 runs sgd seed 1, then egd seed 1; interrupt it once the
+    // first run has finished (its log line is on stderr).
+    let mut args: Vec<&str> = COMPARE.to_vec();
+    args.extend_from_slice(&["--shard", "1/2", "--out", dir.to_str().unwrap()]);
+    let mut child = Command::new(EGD)
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while err.read_line(&mut line).unwrap() > 0 && !line.contains("[1/2]") {
+        line.clear();
+    }
+    assert!(line.contains("[shard 1/2] [1/2]"), "{line}");
+    interrupt(&child, "INT");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", stdout(&o));
+    assert!(stdout(&o).contains("interrupted: 1 of this shard's 2 runs finished"));
+    let file = results_files(&dir)
+        .into_iter()
+        .find(|p| p.to_str().unwrap().ends_with("shard1of2.jsonl"))
+        .unwrap();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let last = parse_json(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last.get("stop"), Some(&Json::Str("interrupted".into())));
+    assert_eq!(last.get("optimizer"), Some(&Json::Str("egd".into())));
+    // The partial curve was written too.
+    let Some(Json::Str(csv)) = last.get("csv") else {
+        panic!("csv")
+    };
+    let Some(Json::Num(epochs)) = last.get("epochs_run") else {
+        panic!("epochs_run")
+    };
+    let rows = std::fs::read_to_string(csv).unwrap().lines().count() - 1;
+    assert_eq!(rows as f64, *epochs);
+    // Resuming reruns the interrupted run only; the merge matches.
+    let o = run_in(COMPARE, &dir, &["--shard", "1/2", "--quiet"]);
+    assert!(stdout(&o).contains("resuming: 1 runs already finished"));
+    let o = egd(&["report", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(table_without_timings(&md(&dir, COMPARE_STEM)), expected);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn ctrl_c_or_sigterm_ends_grok_with_its_partial_curve() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for signal in ["INT", "TERM"] {
+        let dir = out_dir(&format!("grok-{signal}"));
+        let mut child = Command::new(EGD)
+            .args([
+                "grok",
+                "--preset",
+                "smoke-add-47",
+                "--optimizer",
+                "sgd",
+                "--epochs",
+                "100000",
+                "--early-stop",
+                "0",
+                "--json",
+                "--out",
+                dir.to_str().unwrap(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut header = String::new();
+        out.read_line(&mut header).unwrap();
+        assert!(header.starts_with("egd grok:"), "{header}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        interrupt(&child, signal);
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {rest}");
+        assert!(rest.contains("(interrupted)"), "{rest}");
+        let v = parse_json(rest.lines().last().unwrap()).unwrap();
+        check_run_object(&v);
+        assert_eq!(v.get("stop"), Some(&Json::Str("interrupted".into())));
+        // The curve so far is written: one CSV row per completed epoch.
+        let (Some(Json::Str(csv)), Some(Json::Num(epochs))) = (v.get("csv"), v.get("epochs_run"))
+        else {
+            panic!("csv, epochs_run: {v:?}")
+        };
+        let rows = std::fs::read_to_string(csv).unwrap().lines().count() - 1;
+        assert_eq!(rows as f64, *epochs);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn sharded_sweep_merges_to_the_unsharded_tables() {
+    let sweep: &[&str] = &[
+        "sweep",
+        "--optimizers",
+        "sgd,egd",
+        "--lrs",
+        "0.7,1.5",
+        "--seeds",
+        "1",
+        "--epochs",
+        "30",
+        "--jobs",
+        "2",
+        "--quiet",
+    ];
+    let stem = "sweep_smoke-add-47_sgd-egd_1seeds";
+    let whole = out_dir("sweep-whole");
+    run_in(sweep, &whole, &[]);
+    let dir = out_dir("sweep-shards");
+    for s in ["0/3", "1/3", "2/3"] {
+        run_in(sweep, &dir, &["--shard", s]);
+    }
+    let o = egd(&["report", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let t = md(&dir, stem);
+    assert!(t.contains("Best setting per optimizer"), "{t}");
+    assert_eq!(
+        table_without_timings(&t),
+        table_without_timings(&md(&whole, stem))
+    );
+    for d in [whole, dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
 }
