@@ -85,8 +85,8 @@ arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
   examples/c-firmware/main.c examples/c-firmware/startup.c "$M4_LIB" -lgcc
 arm-none-eabi-size "$ELF"
 timeout 900 qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic \
-  -semihosting-config enable=on,target=native -icount shift=7 -kernel "$ELF" \
-  | tee target/c-firmware.txt
+  -semihosting-config enable=on,target=native -icount shift=7 -kernel "$ELF" 2>&1 \
+  | tee target/c-firmware.txt   # SYS_WRITE0 output arrives on QEMU's stderr
 
 step "results"
 grep '^RESULT' target/c-firmware.txt
