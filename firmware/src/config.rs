@@ -7,7 +7,7 @@ use egd_core::optim::{Egd, EgdConfig, Layers, Optimizer, Sgd};
 use egd_core::polar::{Cutoff, Method, PolarConfig};
 use egd_core::svd::{DEFAULT_MAX_SWEEPS, SvdConfig};
 
-/// A real part whose flash, RAM and clock the build is held to: `memory.x`
+/// A real part whose flash, RAM and clock the build is held to: its memory map
 /// (chosen by `build.rs`) declares its flash and RAM, so the linker refuses
 /// an image that would not fit it; the clock turns instruction counts into
 /// an estimated wall time.
@@ -16,9 +16,9 @@ pub struct Part {
     pub name: &'static str,
     /// Core clock in MHz.
     pub clock_mhz: u32,
-    /// Flash in bytes (as in `memory.x`).
+    /// Flash in bytes (as in `memory-small.x` / `memory-f407.x`).
     pub flash_bytes: usize,
-    /// RAM in bytes (as in `memory.x`).
+    /// RAM in bytes (as in `memory-small.x` / `memory-f407.x`).
     pub ram_bytes: usize,
 }
 

@@ -193,6 +193,7 @@ int main(void) {
     kv_f("lr", LR, 1);
     put(" wd=0.0001");
     kv_u("budget_epochs", EPOCHS);
+    kv_u("stable_evals", STABLE_EVALS);
     if (egd.grok_epoch) kv_u("egd_grok_epoch", egd.grok_epoch); else put(" egd_grok_epoch=none");
     kv_u("egd_stable", egd.stable);
     kv_u("egd_steps", egd.steps);
