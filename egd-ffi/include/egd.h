@@ -34,8 +34,10 @@
  * trainers are independent. Buffers passed to one call must not overlap
  * each other or the trainer memory.
  *
- * Determinism: the same seed, data order and shapes give bit-identical
- * weights on x86-64, Cortex-M4F and Cortex-M3.
+ * Determinism: the same seed, data order and shapes give the same bits run
+ * to run and after a checkpoint restore (host test); egd-core fixes its
+ * operation order so that targets agree too (the Rust firmware checks
+ * Cortex-M3 against Cortex-M4F; this library is not cross-checked itself).
  */
 #ifndef EGD_H
 #define EGD_H
