@@ -1,4 +1,4 @@
-//! The board: CMSDK timer (instruction counting), stack and RAM accounting,
+//! The board: CMSDK timer (instruction counting), stack, RAM and flash accounting,
 //! exit, HardFault.
 
 use core::ptr::{addr_of, read_volatile, write_volatile};
@@ -47,6 +47,7 @@ unsafe extern "C" {
     static __edata: u32;
     static __sbss: u32;
     static __ebss: u32;
+    static __sidata: u32; // load address of .data in flash, after .text/.rodata
 }
 
 /// Bytes between the lowest stack address and the initial SP.
@@ -72,6 +73,12 @@ pub fn stack_high_water() -> usize {
 pub fn static_ram() -> usize {
     (addr_of!(__edata) as usize - addr_of!(__sdata) as usize)
         + (addr_of!(__ebss) as usize - addr_of!(__sbss) as usize)
+}
+
+/// Flash image size in bytes: vector table, `.text`, `.rodata` and the
+/// initial values of `.data` (flash starts at address 0 on this board).
+pub fn flash_used() -> usize {
+    addr_of!(__sidata) as usize + (addr_of!(__edata) as usize - addr_of!(__sdata) as usize)
 }
 
 /// Ends the QEMU run with status 0 (`ok`) or 1.

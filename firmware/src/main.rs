@@ -13,7 +13,7 @@ mod hw;
 mod train;
 
 use config::{
-    BATCH, EPOCHS, EVAL_EVERY, HIDDEN, INIT_SEED, LR, Net, P, TASK_SEED, TRAIN_FRACTION,
+    BATCH, EPOCHS, EVAL_EVERY, HIDDEN, INIT_SEED, LR, Net, P, PART, TASK_SEED, TRAIN_FRACTION,
     WEIGHT_DECAY,
 };
 use core::mem::MaybeUninit;
@@ -23,6 +23,7 @@ use egd_core::nn::Mlp2Scratch;
 use egd_core::optim::{NoTransform, Optimizer, Sgd, SgdConfig};
 use egd_core::rng::SplitMix64;
 use egd_tasks::{Dataset, ModularTask, Op};
+use heapless::HistoryBuf;
 use panic_semihosting as _; // a panic prints its message and exits QEMU with status 1
 use train::{Cost, Eval, Schedule, TrainError};
 
@@ -78,7 +79,9 @@ fn run() -> Result<bool, TrainError> {
         &mut *p
     };
     hprintln!(
-        "egd-firmware target={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={}",
+        "egd-firmware config={} part={} target={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={}",
+        config::CONFIG,
+        PART.name,
         env!("FW_TARGET"),
         P,
         HIDDEN,
@@ -90,7 +93,7 @@ fn run() -> Result<bool, TrainError> {
         EPOCHS
     );
 
-    // --- EGD (first layer whitened, plain SGD base), until grokking ---------
+    // --- EGD (both layers whitened, plain SGD base), until it groks stably ---
     s.net.init_he(&mut SplitMix64::new(INIT_SEED));
     let init_fp = train::fingerprint(&s.net);
     let mut egd_cost = Cost::default();
@@ -98,7 +101,7 @@ fn run() -> Result<bool, TrainError> {
         batch: BATCH,
         epochs: EPOCHS,
         eval_every: EVAL_EVERY,
-        stop_at_grok: true,
+        stop_when_stable: true,
     };
     let egd = train::train(
         &mut s.net,
@@ -109,6 +112,7 @@ fn run() -> Result<bool, TrainError> {
         &sched,
         &mut hw::Timer,
         &mut egd_cost,
+        &mut HistoryBuf::<f32, { config::STABLE_EVALS }>::new(),
         |e| print_eval("egd", e),
     )?;
 
@@ -119,7 +123,7 @@ fn run() -> Result<bool, TrainError> {
     let mut sgd_cost = Cost::default();
     let sgd_sched = Schedule {
         epochs: egd.last.epoch,
-        stop_at_grok: false,
+        stop_when_stable: false,
         ..sched
     };
     let sgd = train::train(
@@ -131,6 +135,7 @@ fn run() -> Result<bool, TrainError> {
         &sgd_sched,
         &mut hw::Timer,
         &mut sgd_cost,
+        &mut HistoryBuf::<f32, { config::STABLE_EVALS }>::new(),
         |e| print_eval("sgd", e),
     )?;
 
@@ -146,11 +151,19 @@ fn run() -> Result<bool, TrainError> {
     let polar = egd_opt_per_step.saturating_sub(sgd_opt_per_step);
     let svd_share = polar as f32 / egd_step.max(1) as f32;
     let sweeps = egd_cost.sweeps as f32 / egd_cost.polar_steps.max(1) as f32;
+    // Wall time on the part, *assuming* one instruction per cycle (QEMU
+    // counts instructions, not cycles): EGD's whole run (training and the
+    // per-epoch evaluations) and one EGD step.
+    let egd_insns = hw::insns(egd_cost.grad_ticks + egd_cost.opt_ticks + egd_cost.eval_ticks);
+    let hz = u64::from(PART.clock_mhz) * 1_000_000;
+    let egd_wall_s = egd_insns as f32 / hz as f32;
+    let egd_step_ms = egd_step as f32 * 1e3 / hz as f32;
+    let flash = hw::flash_used();
     let stack = hw::stack_high_water();
     let stack_limit = hw::stack_size();
     let static_ram = hw::static_ram();
 
-    let grokked = egd.grok_epoch.is_some();
+    let grokked = egd.grok_epoch.is_some() && egd.stable;
     let stack_ok = stack + 256 <= stack_limit;
     if !same_init {
         hprintln!("FAIL: SGD did not start from the EGD run's initial weights");
@@ -165,13 +178,22 @@ fn run() -> Result<bool, TrainError> {
     // The smoke budget (3 epochs) only shows that training runs and what it costs.
     let smoke = cfg!(feature = "smoke");
     if !grokked && !smoke {
-        hprintln!("FAIL: EGD did not grok within {} epochs", EPOCHS);
+        hprintln!(
+            "FAIL: EGD did not grok (test accuracy > {} for {} evaluations in a row) within {} epochs",
+            train::GROK_ACC,
+            config::STABLE_EVALS,
+            EPOCHS
+        );
     }
     hprintln!(
-        "RESULT target={} mode={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={} \
-egd_grok_epoch={} egd_steps={} egd_test_acc={:.4} sgd_test_acc_at_same_steps={:.4} sgd_train_acc_at_same_steps={:.4} \
+        "RESULT config={} part={} clock_mhz={} target={} mode={} task=add p={} hidden={} train={} test={} batch={} lr={} wd={} budget_epochs={} \
+stable_evals={} egd_grok_epoch={} egd_stable={} egd_steps={} egd_test_acc={:.4} sgd_test_acc_at_same_steps={:.4} sgd_train_acc_at_same_steps={:.4} \
 insn_per_egd_step={} insn_per_sgd_step={} insn_grad_per_step={} insn_polar_per_step={} svd_share={:.3} sweeps_per_polar={:.2} \
-stack_bytes={} stack_limit_bytes={} static_ram_bytes={} init_fingerprint={:08x}",
+stack_bytes={} stack_limit_bytes={} static_ram_bytes={} ram_budget_bytes={} flash_bytes={} flash_budget_bytes={} \
+est_egd_step_ms={:.1} est_egd_run_s={:.1} init_fingerprint={:08x}",
+        config::CONFIG,
+        PART.name,
+        PART.clock_mhz,
         env!("FW_TARGET"),
         if smoke { "smoke" } else { "full" },
         P,
@@ -182,7 +204,9 @@ stack_bytes={} stack_limit_bytes={} static_ram_bytes={} init_fingerprint={:08x}"
         LR,
         WEIGHT_DECAY,
         EPOCHS,
+        config::STABLE_EVALS,
         config::Maybe(egd.grok_epoch),
+        u8::from(egd.stable),
         egd_cost.steps,
         egd.last.test_acc,
         sgd.last.test_acc,
@@ -196,6 +220,11 @@ stack_bytes={} stack_limit_bytes={} static_ram_bytes={} init_fingerprint={:08x}"
         stack,
         stack_limit,
         static_ram,
+        PART.ram_bytes,
+        flash,
+        PART.flash_bytes,
+        egd_step_ms,
+        egd_wall_s,
         init_fp
     );
     Ok((grokked || smoke) && same_init && stack_ok)

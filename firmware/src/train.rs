@@ -8,6 +8,7 @@ use egd_core::EgdError;
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot, Params};
 use egd_core::optim::{Base, Optimizer, Transform};
 use egd_tasks::{Dataset, ModularTask, Remainder, Split, TaskError};
+use heapless::HistoryBuf;
 
 /// Grokking threshold on test accuracy (strictly above), as in the paper.
 pub const GROK_ACC: f32 = 0.95;
@@ -49,6 +50,8 @@ pub struct Cost {
     pub grad_ticks: u64,
     /// Ticks in `Optimizer::step` (L2, check, transform, update).
     pub opt_ticks: u64,
+    /// Ticks in the evaluations (whole train and test split).
+    pub eval_ticks: u64,
     /// Jacobi sweeps summed over all polar steps (0 without EGD).
     pub sweeps: u64,
     /// Polar steps taken.
@@ -75,6 +78,9 @@ pub struct Eval {
 pub struct Outcome {
     /// First evaluated epoch with test accuracy above [`GROK_ACC`].
     pub grok_epoch: Option<u32>,
+    /// Whether the run ended with a full window of evaluations in a row
+    /// above [`GROK_ACC`] (stable grokking).
+    pub stable: bool,
     /// The last evaluation.
     pub last: Eval,
 }
@@ -88,8 +94,9 @@ pub struct Schedule {
     pub epochs: u32,
     /// Evaluate after every this many epochs (and after the last one).
     pub eval_every: u32,
-    /// Stop at the first evaluation above [`GROK_ACC`].
-    pub stop_at_grok: bool,
+    /// Stop once the window of recent test accuracies (see [`train`]) is
+    /// full and all of them are above [`GROK_ACC`].
+    pub stop_when_stable: bool,
 }
 
 /// Accuracy of `net` on one split of `task`.
@@ -112,6 +119,12 @@ pub fn accuracy<const IN: usize, const H: usize, const OUT: usize>(
 /// Trains `net` with `opt` on `task` under `schedule`, reporting each
 /// evaluation to `report` and adding the measured ticks to `cost`.
 ///
+/// `window` keeps the last `W` test accuracies (a bounded ring, no
+/// allocator); the run is *stable* once it is full and all of them are above
+/// [`GROK_ACC`] (one crossing of the threshold on a finite test set can be
+/// luck; `W` in a row, with the weights moving in between, is not). It is
+/// cleared first.
+///
 /// The minibatch gradient comes from [`Mlp2::batch_grad`] (two-hot inputs as
 /// [`MultiHot`] index pairs, so the first layer reads and updates two columns
 /// per sample): the gradient of the mean cross-entropy; `opt` adds the L2 term.
@@ -120,7 +133,7 @@ pub fn accuracy<const IN: usize, const H: usize, const OUT: usize>(
 ///
 /// The first error from the task, the network or the optimizer.
 #[allow(clippy::too_many_arguments)]
-pub fn train<const IN: usize, const H: usize, const OUT: usize, X, B, C>(
+pub fn train<const IN: usize, const H: usize, const OUT: usize, const W: usize, X, B, C>(
     net: &mut Mlp2<f32, IN, H, OUT>,
     grad: &mut Mlp2<f32, IN, H, OUT>,
     scratch: &mut Mlp2Scratch<f32, H, OUT>,
@@ -129,6 +142,7 @@ pub fn train<const IN: usize, const H: usize, const OUT: usize, X, B, C>(
     schedule: &Schedule,
     clock: &mut C,
     cost: &mut Cost,
+    window: &mut HistoryBuf<f32, W>,
     mut report: impl FnMut(&Eval),
 ) -> Result<Outcome, TrainError>
 where
@@ -144,6 +158,8 @@ where
         test_acc: 0.0,
     };
     let mut grok_epoch = None;
+    window.clear();
+    let mut stable = false;
     for epoch in 0..schedule.epochs {
         let mut loss_sum = 0.0f32;
         let mut batches = 0u32;
@@ -171,23 +187,33 @@ where
         }
         let done = epoch + 1;
         if done % schedule.eval_every == 0 || done == schedule.epochs {
+            let t0 = clock.ticks();
+            let train_acc = accuracy(net, task, Split::Train, scratch)?;
+            let test_acc = accuracy(net, task, Split::Test, scratch)?;
+            cost.eval_ticks += u64::from(clock.ticks().wrapping_sub(t0));
             last = Eval {
                 epoch: done,
                 steps: cost.steps,
                 loss: loss_sum / batches.max(1) as f32,
-                train_acc: accuracy(net, task, Split::Train, scratch)?,
-                test_acc: accuracy(net, task, Split::Test, scratch)?,
+                train_acc,
+                test_acc,
             };
             report(&last);
             if last.test_acc > GROK_ACC && grok_epoch.is_none() {
                 grok_epoch = Some(done);
-                if schedule.stop_at_grok {
-                    break;
-                }
+            }
+            window.write(last.test_acc);
+            stable = window.is_full() && window.as_slice().iter().all(|&a| a > GROK_ACC);
+            if stable && schedule.stop_when_stable {
+                break;
             }
         }
     }
-    Ok(Outcome { grok_epoch, last })
+    Ok(Outcome {
+        grok_epoch,
+        stable,
+        last,
+    })
 }
 
 /// FNV-1a over the bits of every parameter: shows that two runs start from
