@@ -230,8 +230,20 @@ pub fn polar_in_place<
     }
 }
 
+/// A rank outside `1..=RM`.
+const NO_RANK: EgdError = EgdError::InvalidParameter {
+    name: "rank",
+    expected: "1 ..= the workspace's rank bound RM",
+};
+
 /// The validated `(rank, power_iters, seed)` of an [`Method::Rsvd`] configuration.
 fn params<T: Real, const RM: usize>(cfg: &PolarConfig<T>) -> Result<(usize, u8, u64), EgdError> {
+    // Known at compile time: with no sketch basis (`RM = 0`, an `Egd` built for
+    // Jacobi / Newton–Schulz only) everything after this is dead code, so the
+    // firmware's link-time no-panic proof does not see it.
+    if RM == 0 {
+        return Err(NO_RANK);
+    }
     let Method::Rsvd {
         rank,
         power_iters,
@@ -245,10 +257,7 @@ fn params<T: Real, const RM: usize>(cfg: &PolarConfig<T>) -> Result<(usize, u8, 
     };
     let rank = usize::from(rank);
     if rank == 0 || rank > RM {
-        return Err(EgdError::InvalidParameter {
-            name: "rank",
-            expected: "1 ..= the workspace's rank bound RM",
-        });
+        return Err(NO_RANK);
     }
     if power_iters == 0 || power_iters > MAX_POWER_ITERS {
         return Err(EgdError::InvalidParameter {
