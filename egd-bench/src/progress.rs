@@ -132,7 +132,7 @@ impl Progress {
         let done = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
         let left = self.runs.saturating_sub(done);
         let eta = match time_left(self.start.elapsed(), done, left) {
-            Some(t) if left > 0 => format!("; {left} runs left, ~{} to go", duration_text(t)),
+            Some(t) if left > 0 => format!("; {left} left, ~{} to go", duration_text(t)),
             _ => String::new(),
         };
         (done, eta)
