@@ -17,9 +17,7 @@
 //! `cargo bench -p egd-bench --bench svd`; ratios go in the README; the
 //! HTML report is `target/criterion/report/index.html`.
 
-use criterion::{
-    AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group,
-};
+use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group};
 use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
