@@ -7,7 +7,8 @@
 //! `J X = Σ Wᵀ` with orthonormal rows in `Wᵀ`. Then `A = U Σ Vᵀ` follows from
 //! `J` and the final rows.
 //!
-//! Safeguards (see the project's `SVD_NOTES.md`, after LAPACK's `xGESVJ`):
+//! Safeguards (after LAPACK's `xGESVJ`; the repository's `docs/svd-notes.md`
+//! records why each is there):
 //!
 //! 1. exact power-of-two prescaling to `max|aᵢⱼ| ∈ [0.5, 1)`;
 //! 2. cached row norms, updated by the rotation formulas `α' = α − tγ`,

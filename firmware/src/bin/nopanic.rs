@@ -1,7 +1,7 @@
 //! Link-time proof that one EGD training step (minibatch gradient + EGD/SGD
-//! optimizer step) has no reachable panic path on this target (STYLE.md,
-//! practice 8). The panic handler calls a symbol that exists nowhere, so the
-//! binary links only if the optimiser removed every call to it:
+//! optimizer step) has no reachable panic path on this target. The panic
+//! handler calls a symbol that exists nowhere, so the binary links only if
+//! the optimiser removed every call to it:
 //!
 //! ```text
 //! cargo build --release --features nopanic --bin nopanic
