@@ -26,16 +26,17 @@ taskset -c 0 "$py" scripts/reference/egd_reference.py steps --reps 30 > "$out/re
 
 echo "== one core: egd criterion benches" >&2
 taskset -c 0 cargo bench -p egd-bench --bench svd -- \
-  '^polar_f32/(egd_jacobi|faer_svd_uvt)/f32/(512x254|128x128|64x64)$' > "$out/egd-svd.txt"
+  '^polar/f32/(egd_jacobi|faer_svd_uvt)/(512x254|128x128|64x64)$' > "$out/egd-svd.txt"
 taskset -c 0 cargo bench -p egd-bench --bench step -- \
-  '^step/paper_p127/(polar_w1|sgd_step|egd_step)/512$' > "$out/egd-step.txt"
+  '^step/paper_p127/(polar_w1|sgd_step|egd_step|egd_rsvd128_step|egd_rsvd64_step)/512$' \
+  > "$out/egd-step.txt"
 
 echo "== wall time to grok, default threads" >&2
 for seed in $(seq 0 $((seeds - 1))); do
   "$py" scripts/reference/egd_reference.py grok --optimizer egd --seed "$seed" --quiet \
     >> "$out/reference-grok.jsonl"
   target/release/egd grok --preset paper-add-127 --optimizer egd --seed "$seed" \
-    --epochs 400 --early-stop 1 --quiet --json --out "$out/egd-runs" | tail -n 1 \
+    --epochs 400 --quiet --json --out "$out/egd-runs" | tail -n 1 \
     >> "$out/egd-grok.jsonl"
 done
 

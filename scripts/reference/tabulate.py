@@ -71,27 +71,37 @@ def main():
         (
             "SVD alone, W1 gradient (reference) / egd Jacobi polar, Gaussian 512×254",
             ref("svd", "w1_grad"),
-            egd("polar_f32/egd_jacobi/f32/512x254"),
+            egd("polar/f32/egd_jacobi/512x254"),
         ),
         (
             "128×128 Gaussian: SVD (reference) / polar (egd)",
             ref("svd", "gaussian_128x128"),
-            egd("polar_f32/egd_jacobi/f32/128x128"),
+            egd("polar/f32/egd_jacobi/128x128"),
         ),
         (
             "64×64 Gaussian: SVD (reference) / polar (egd)",
             ref("svd", "gaussian_64x64"),
-            egd("polar_f32/egd_jacobi/f32/64x64"),
+            egd("polar/f32/egd_jacobi/64x64"),
         ),
         ("EGD training step, batch 512", ref("egd_step"), egd("step/paper_p127/egd_step/512")),
         ("SGD training step, batch 512", ref("sgd_step"), egd("step/paper_p127/sgd_step/512")),
+        (
+            "EGD-RSVD r = 128 training step",
+            ref("egd_rsvd128_step"),
+            egd("step/paper_p127/egd_rsvd128_step/512"),
+        ),
+        (
+            "EGD-RSVD r = 64 training step",
+            ref("egd_rsvd64_step"),
+            egd("step/paper_p127/egd_rsvd64_step/512"),
+        ),
     ]
     print("| p = 127 add, f32, one core (`taskset -c 0`) | reference (JAX, LAPACK) | egd | egd / reference |")
     print("|---|---:|---:|---:|")
     for label, r, e in rows:
         print(f"| {label} | {fmt_ms(r)} | {fmt_ms(e)} | {ratio(e, r)} |")
     faer = [
-        (n, egd(f"polar_f32/faer_svd_uvt/f32/{n}"), egd(f"polar_f32/egd_jacobi/f32/{n}"))
+        (n, egd(f"polar/f32/faer_svd_uvt/{n}"), egd(f"polar/f32/egd_jacobi/{n}"))
         for n in ("512x254", "128x128", "64x64")
     ]
     print()
