@@ -346,6 +346,44 @@ fn write_polar<T: Real, const R: usize, const C: usize, const K: usize, const L:
     }
 }
 
+/// The factor that turns a converged row of scaled norm `s` (`σ = s·2^e`;
+/// `smax` the largest such norm, `long = max(R, C)` for `Auto`) into its
+/// weighted direction under `cutoff`, and whether that direction has full
+/// weight: `1/s` above the relative threshold and `0` below it; for
+/// `Clamp(ε)`, `1/max(s, ε·2^-e)` (the weight `σ/max(σ, ε)` on the unit row),
+/// `0` when that maximum is zero. Shared by the Jacobi and EGD-RSVD paths,
+/// so both apply the cutoff with the same bits.
+pub(crate) fn cutoff_factor<T: Real>(
+    s: T,
+    smax: T,
+    long: usize,
+    e: i32,
+    cutoff: Cutoff<T>,
+) -> (T, bool) {
+    match cutoff {
+        Cutoff::Auto | Cutoff::Relative(_) => {
+            let tau = match cutoff {
+                Cutoff::Relative(t) => t,
+                _ => T::from_usize(long) * T::EPSILON,
+            };
+            if s > tau * smax {
+                (T::ONE / s, true)
+            } else {
+                (T::ZERO, false)
+            }
+        }
+        Cutoff::Clamp(eps) => {
+            let eps_scaled = eps.scalbn(-e);
+            let d = s.max(eps_scaled);
+            if d > T::ZERO {
+                (T::ONE / d, s >= eps_scaled)
+            } else {
+                (T::ZERO, false)
+            }
+        }
+    }
+}
+
 /// Scales each converged row `yᵢ = σᵢwᵢᵀ` (scaled units, `σ = ‖yᵢ‖·2^e`,
 /// rows of length `len`) by its weight over `σᵢ`, so that the rows become
 /// `weightᵢ·wᵢᵀ`. `long` is `max(R, C)` (for the `Auto` cutoff). Returns the
@@ -365,30 +403,7 @@ fn scale_rows<T: Real, const N: usize>(
     }
     let mut rank = 0u32;
     for (s, row) in sig.iter().zip(rows.iter_mut()) {
-        let (f, full) = match cutoff {
-            Cutoff::Auto | Cutoff::Relative(_) => {
-                let tau = match cutoff {
-                    Cutoff::Relative(t) => t,
-                    _ => T::from_usize(long) * T::EPSILON,
-                };
-                if *s > tau * smax {
-                    (T::ONE / *s, true)
-                } else {
-                    (T::ZERO, false)
-                }
-            }
-            Cutoff::Clamp(eps) => {
-                // σ_orig = s·2^e; weight σ/max(σ, ε) on wᵢ = yᵢ/s gives
-                // yᵢ / max(s, ε·2^-e).
-                let eps_scaled = eps.scalbn(-e);
-                let d = s.max(eps_scaled);
-                if d > T::ZERO {
-                    (T::ONE / d, *s >= eps_scaled)
-                } else {
-                    (T::ZERO, false)
-                }
-            }
-        };
+        let (f, full) = cutoff_factor(*s, smax, long, e, cutoff);
         if full {
             rank += 1;
         }

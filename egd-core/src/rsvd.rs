@@ -91,7 +91,9 @@
 use crate::error::EgdError;
 use crate::kernel;
 use crate::matrix::{Matrix, sum_sq};
-use crate::polar::{Cutoff, Method, PolarConfig, PolarInfo, check_cutoff, make_reflector};
+use crate::polar::{
+    Cutoff, Method, PolarConfig, PolarInfo, check_cutoff, cutoff_factor, make_reflector,
+};
 use crate::rng::{SplitMix64, fill_standard_normal_pairs};
 use crate::scalar::Real;
 use crate::svd::{SvdWorkspace, jacobi_rows, load_scaled, orient, prepare, set_identity};
@@ -412,25 +414,7 @@ fn unit_rows_and_weights<T: Real, const N: usize>(
     let mut full = 0u32;
     for (s, row) in w.iter_mut().zip(rows.iter_mut()) {
         let sigma = *s;
-        let (f, kept) = match cutoff {
-            Cutoff::Clamp(eps) => {
-                // 1/max(σ, ε) in original units is 1/max(σ_s, ε·2^-e) on
-                // the scaled X.
-                let eps_scaled = eps.scalbn(-e);
-                (T::ONE / sigma.max(eps_scaled), sigma >= eps_scaled)
-            }
-            Cutoff::Auto | Cutoff::Relative(_) => {
-                let tau = match cutoff {
-                    Cutoff::Relative(t) => t,
-                    _ => T::from_usize(long) * T::EPSILON,
-                };
-                if sigma > tau * smax {
-                    (T::ONE / sigma, true)
-                } else {
-                    (T::ZERO, false)
-                }
-            }
-        };
+        let (f, kept) = cutoff_factor(sigma, smax, long, e, cutoff);
         if sigma > T::ZERO && f.is_finite() {
             let inv = T::ONE / sigma;
             for v in &mut row[..len] {
