@@ -2,7 +2,8 @@
 # Regenerates the README's "Reproduction" table: the paper's modular-arithmetic
 # configurations (two-hot input, hidden 512, He init, SGD lr 0.7, batch 512,
 # wd 1e-4 as L2, EGD on W1 with the Clamp(1e-6) cutoff, 50 % split) and sparse
-# parity k = 3, as eight `egd compare` run lists, each split into N shards.
+# parity k = 2, 3, 4, as `egd compare` run lists (below), each split into N
+# shards.
 #
 #   scripts/reproduce.sh                 this machine: N = number of cores, the
 #                                        shards in parallel, then `report`
@@ -26,18 +27,75 @@ cd "$(dirname "$0")/.."
 out=${EGD_REPRO_OUT:-runs/repro}
 egd=${EGD:-target/release/egd}
 
-# NAME|egd arguments. Shard I of list c runs shard (I + c) mod N, so lists of
-# one long run (the vanilla SGD ones) land on different shards.
+# NAME|egd arguments: every cell of the paper's modular-arithmetic table
+# (p = 79, 97, 127; add and mul; vanilla SGD, EGD, EGD-RSVD r = 128 and 64,
+# column norm) and of sparse parity k = 2, 3, 4 (vanilla SGD, EGD), plus our
+# own rows on the same tasks: Newton-Schulz x5 (egd-ns, Muon's direction) and
+# Grokfast-EMA. Three seeds per cell; a vanilla-SGD cell that takes > 5 000
+# epochs in the paper (p = 79 and 97, parity k = 2 and 4) runs one seed.
+# The lists that never compute a polar factor come first.
+#
+# EGD_REPRO_ONLY=REGEX runs (and merges) only the lists whose name matches.
+#
+# Shard I of list c runs shard (I + c) mod N, so lists of one long run (the
+# vanilla SGD ones) land on different shards.
 lists=(
-  "sgd-add-127|compare --preset paper-add-127 --optimizers sgd --seeds 1 --epochs 5000 --early-stop 1"
-  "compare-add-97|compare --preset paper-add-97 --optimizers sgd,egd --seeds 1 --epochs 6800"
-  "parity-3|compare --preset paper-parity-3 --optimizers sgd,egd --seeds 3"
-  "egd-add-127|compare --preset paper-add-127 --optimizers egd --seeds 3 --epochs 400"
-  "egd-mul-127|compare --preset paper-mul-127 --optimizers egd --seeds 3 --epochs 400"
-  "egd-add-97|compare --preset paper-add-97 --optimizers egd --seeds 3 --epochs 400"
-  "egd-mul-97|compare --preset paper-mul-97 --optimizers egd --seeds 3 --epochs 400"
-  "colnorm-add-127|compare --preset paper-add-127 --optimizers colnorm --seeds 3 --epochs 600"
+  "sgd-add-79|compare --preset paper-add-79 --optimizers sgd --seeds 1 --epochs 15000 --early-stop 1"
+  "sgd-mul-79|compare --preset paper-mul-79 --optimizers sgd --seeds 1 --epochs 15000 --early-stop 1"
+  "sgd-add-97|compare --preset paper-add-97 --optimizers sgd --seeds 1 --epochs 15000 --early-stop 1"
+  "sgd-mul-97|compare --preset paper-mul-97 --optimizers sgd --seeds 1 --epochs 15000 --early-stop 1"
+  "sgd-add-127|compare --preset paper-add-127 --optimizers sgd --seeds 3 --epochs 5000 --early-stop 1"
+  "sgd-mul-127|compare --preset paper-mul-127 --optimizers sgd --seeds 3 --epochs 5000 --early-stop 1"
+  "colnorm-add-79|compare --preset paper-add-79 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-add-79|compare --preset paper-add-79 --optimizers grokfast --seeds 3 --epochs 3000"
+  "colnorm-mul-79|compare --preset paper-mul-79 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-mul-79|compare --preset paper-mul-79 --optimizers grokfast --seeds 3 --epochs 3000"
+  "colnorm-add-97|compare --preset paper-add-97 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-add-97|compare --preset paper-add-97 --optimizers grokfast --seeds 3 --epochs 3000"
+  "colnorm-mul-97|compare --preset paper-mul-97 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-mul-97|compare --preset paper-mul-97 --optimizers grokfast --seeds 3 --epochs 3000"
+  "colnorm-add-127|compare --preset paper-add-127 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-add-127|compare --preset paper-add-127 --optimizers grokfast --seeds 3 --epochs 3000"
+  "colnorm-mul-127|compare --preset paper-mul-127 --optimizers colnorm --seeds 3 --epochs 2000"
+  "grokfast-mul-127|compare --preset paper-mul-127 --optimizers grokfast --seeds 3 --epochs 3000"
+  "parity2-sgd|compare --preset paper-parity-2 --optimizers sgd --seeds 1 --early-stop 1"
+  "parity2-grokfast|compare --preset paper-parity-2 --optimizers grokfast --seeds 3"
+  "parity3-sgd|compare --preset paper-parity-3 --optimizers sgd --seeds 3 --early-stop 1"
+  "parity3-grokfast|compare --preset paper-parity-3 --optimizers grokfast --seeds 3"
+  "parity4-sgd|compare --preset paper-parity-4 --optimizers sgd --seeds 1 --early-stop 1"
+  "parity4-grokfast|compare --preset paper-parity-4 --optimizers grokfast --seeds 3"
+  "egd-add-79|compare --preset paper-add-79 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-add-79|compare --preset paper-add-79 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-add-79|compare --preset paper-add-79 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-add-79|compare --preset paper-add-79 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "egd-mul-79|compare --preset paper-mul-79 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-mul-79|compare --preset paper-mul-79 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-mul-79|compare --preset paper-mul-79 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-mul-79|compare --preset paper-mul-79 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "egd-add-97|compare --preset paper-add-97 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-add-97|compare --preset paper-add-97 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-add-97|compare --preset paper-add-97 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-add-97|compare --preset paper-add-97 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "egd-mul-97|compare --preset paper-mul-97 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-mul-97|compare --preset paper-mul-97 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-mul-97|compare --preset paper-mul-97 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-mul-97|compare --preset paper-mul-97 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "egd-add-127|compare --preset paper-add-127 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-add-127|compare --preset paper-add-127 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-add-127|compare --preset paper-add-127 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-add-127|compare --preset paper-add-127 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "egd-mul-127|compare --preset paper-mul-127 --optimizers egd --seeds 3 --epochs 600"
+  "rsvd128-mul-127|compare --preset paper-mul-127 --optimizers egd-rsvd --rank 128 --seeds 3 --epochs 800"
+  "rsvd64-mul-127|compare --preset paper-mul-127 --optimizers egd-rsvd --rank 64 --seeds 3 --epochs 1200"
+  "ns5-mul-127|compare --preset paper-mul-127 --optimizers egd-ns --seeds 3 --epochs 1200"
+  "parity2-egd|compare --preset paper-parity-2 --optimizers egd,egd-ns --seeds 3"
+  "parity3-egd|compare --preset paper-parity-3 --optimizers egd,egd-ns --seeds 3"
+  "parity4-egd|compare --preset paper-parity-4 --optimizers egd,egd-ns --seeds 3"
 )
+
+selected() {
+  [[ -z "${EGD_REPRO_ONLY:-}" || $1 =~ ${EGD_REPRO_ONLY} ]]
+}
 
 build() {
   if [[ -z "${EGD:-}" ]]; then
@@ -49,6 +107,7 @@ shard() {
   local i=$1 n=$2 c=0
   for entry in "${lists[@]}"; do
     local name=${entry%%|*} args=${entry#*|}
+    if ! selected "$name"; then c=$((c + 1)); continue; fi
     # shellcheck disable=SC2086 # $args is a list of egd arguments
     "$egd" $args --shard "$(((i + c) % n))/$n" --jobs 1 --quiet --out "$out/$name"
     c=$((c + 1))
@@ -58,6 +117,7 @@ shard() {
 report() {
   for entry in "${lists[@]}"; do
     local name=${entry%%|*}
+    selected "$name" || continue
     "$egd" report "$out/$name" --json | tail -n 1 > "$out/$name.json"
     echo "merged $out/$name -> $out/$name.json"
   done
