@@ -70,14 +70,18 @@
 //!
 //! A unit test checks these numbers against the constants.
 
+mod batch;
 mod dense;
 mod loss;
-mod mlp;
+mod mlp2;
+mod mlp3;
 mod params;
 
+pub use batch::BatchStats;
 pub use dense::{Dense, Input, MultiHot, relu, relu_backward};
 pub use loss::{CrossEntropy, Loss, Mse, argmax, sign_matches};
-pub use mlp::{BatchStats, Mlp2, Mlp2BlockScratch, Mlp2Scratch, Mlp3, Mlp3Scratch};
+pub use mlp2::{Mlp2, Mlp2BlockScratch, Mlp2Scratch};
+pub use mlp3::{Mlp3, Mlp3Scratch};
 pub use params::{Empty, Kind, Params, TensorInfo, WeightVisitor};
 
 #[cfg(test)]
