@@ -6,7 +6,7 @@
 use super::batch::{BatchStats, EMPTY_BATCH, batch_methods};
 use super::dense::{Dense, Input, relu, relu_backward};
 use super::loss::Loss;
-use super::params::{Params, TensorInfo, WeightVisitor, bias, weight};
+use super::params::Params;
 use crate::error::EgdError;
 use crate::rng::Init;
 use crate::scalar::Real;
@@ -165,54 +165,7 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     batch_methods!(Mlp2Scratch<T, HIDDEN, OUT>);
 }
 
-/// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`.
-impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Params<T>
-    for Mlp2<T, IN, HIDDEN, OUT>
-{
-    const TENSORS: usize = 4;
-    const LEN: usize = Self::PARAMS;
-    const BYTES: usize = size_of::<Self>();
-
-    fn info(i: usize) -> Option<TensorInfo> {
-        match i {
-            0 => weight("l1.weight", 0, HIDDEN, IN),
-            1 => bias("l1.bias", 0, HIDDEN),
-            2 => weight("l2.weight", 1, OUT, HIDDEN),
-            3 => bias("l2.bias", 1, OUT),
-            _ => None,
-        }
-    }
-    fn is_active(&self, i: usize) -> bool {
-        match i {
-            0 | 2 => true,
-            1 => self.l1.bias,
-            3 => self.l2.bias,
-            _ => false,
-        }
-    }
-    fn tensor(&self, i: usize) -> &[T] {
-        match i {
-            0 => self.l1.w.as_slice(),
-            1 => &self.l1.b,
-            2 => self.l2.w.as_slice(),
-            3 => &self.l2.b,
-            _ => &[],
-        }
-    }
-    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
-        match i {
-            0 => self.l1.w.as_mut_slice(),
-            1 => &mut self.l1.b,
-            2 => self.l2.w.as_mut_slice(),
-            3 => &mut self.l2.b,
-            _ => &mut [],
-        }
-    }
-    fn zeros_like(&self) -> Self {
-        Self::zeros(self.l1.bias, self.l2.bias)
-    }
-    fn visit_weights_mut<V: WeightVisitor<T>>(&mut self, v: &mut V) -> Result<(), EgdError> {
-        v.visit(0, &mut self.l1.w)?;
-        v.visit(1, &mut self.l2.w)
-    }
-}
+crate::dense_params!(
+    /// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`.
+    impl[T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize] Params<T> for Mlp2<T, IN, HIDDEN, OUT> { l1, l2 }
+);

@@ -5,7 +5,7 @@
 use super::batch::{BatchStats, EMPTY_BATCH, batch_methods};
 use super::dense::{Dense, Input, relu, relu_backward};
 use super::loss::Loss;
-use super::params::{Params, TensorInfo, WeightVisitor, bias, weight};
+use super::params::Params;
 use crate::error::EgdError;
 use crate::rng::Init;
 use crate::scalar::Real;
@@ -167,66 +167,7 @@ impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usiz
     batch_methods!(Mlp3Scratch<T, H1, H2, OUT>);
 }
 
-/// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`, `4 l3.weight`, `5 l3.bias`.
-impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> Params<T>
-    for Mlp3<T, IN, H1, H2, OUT>
-{
-    const TENSORS: usize = 6;
-    const LEN: usize = Self::PARAMS;
-    const BYTES: usize = size_of::<Self>();
-
-    fn info(i: usize) -> Option<TensorInfo> {
-        match i {
-            0 => weight("l1.weight", 0, H1, IN),
-            1 => bias("l1.bias", 0, H1),
-            2 => weight("l2.weight", 1, H2, H1),
-            3 => bias("l2.bias", 1, H2),
-            4 => weight("l3.weight", 2, OUT, H2),
-            5 => bias("l3.bias", 2, OUT),
-            _ => None,
-        }
-    }
-    fn is_active(&self, i: usize) -> bool {
-        match i {
-            0 | 2 | 4 => true,
-            1 => self.l1.bias,
-            3 => self.l2.bias,
-            5 => self.l3.bias,
-            _ => false,
-        }
-    }
-    fn tensor(&self, i: usize) -> &[T] {
-        match i {
-            0 => self.l1.w.as_slice(),
-            1 => &self.l1.b,
-            2 => self.l2.w.as_slice(),
-            3 => &self.l2.b,
-            4 => self.l3.w.as_slice(),
-            5 => &self.l3.b,
-            _ => &[],
-        }
-    }
-    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
-        match i {
-            0 => self.l1.w.as_mut_slice(),
-            1 => &mut self.l1.b,
-            2 => self.l2.w.as_mut_slice(),
-            3 => &mut self.l2.b,
-            4 => self.l3.w.as_mut_slice(),
-            5 => &mut self.l3.b,
-            _ => &mut [],
-        }
-    }
-    fn zeros_like(&self) -> Self {
-        Self {
-            l1: Dense::zeros(self.l1.bias),
-            l2: Dense::zeros(self.l2.bias),
-            l3: Dense::zeros(self.l3.bias),
-        }
-    }
-    fn visit_weights_mut<V: WeightVisitor<T>>(&mut self, v: &mut V) -> Result<(), EgdError> {
-        v.visit(0, &mut self.l1.w)?;
-        v.visit(1, &mut self.l2.w)?;
-        v.visit(2, &mut self.l3.w)
-    }
-}
+crate::dense_params!(
+    /// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`, `4 l3.weight`, `5 l3.bias`.
+    impl[T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize] Params<T> for Mlp3<T, IN, H1, H2, OUT> { l1, l2, l3 }
+);

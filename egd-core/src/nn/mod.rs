@@ -71,18 +71,27 @@
 //! A unit test checks these numbers against the constants.
 
 mod batch;
+mod check_params;
 mod dense;
+mod dense_params;
 mod loss;
 mod mlp2;
 mod mlp3;
 mod params;
 
 pub use batch::BatchStats;
+pub use check_params::{ParamsDefect, check_params};
 pub use dense::{Dense, Input, MultiHot, relu, relu_backward};
 pub use loss::{CrossEntropy, Loss, Mse, argmax, sign_matches};
 pub use mlp2::{Mlp2, Mlp2BlockScratch, Mlp2Scratch};
 pub use mlp3::{Mlp3, Mlp3Scratch};
 pub use params::{Empty, Kind, Params, TensorInfo, WeightVisitor};
+
+/// What [`dense_params!`](crate::dense_params) expands to calls; not an API.
+#[doc(hidden)]
+pub mod __dense_params {
+    pub use super::dense_params::{info, len};
+}
 
 #[cfg(test)]
 mod tests {

@@ -146,33 +146,6 @@ pub trait Params<T: Real> {
     }
 }
 
-/// `Some` info of a weight matrix (`rows × cols`).
-pub(super) const fn weight(
-    name: &'static str,
-    layer: usize,
-    rows: usize,
-    cols: usize,
-) -> Option<TensorInfo> {
-    Some(TensorInfo {
-        name,
-        kind: Kind::Weight,
-        layer,
-        rows,
-        cols,
-    })
-}
-
-/// `Some` info of a bias vector (`rows` scalars).
-pub(super) const fn bias(name: &'static str, layer: usize, rows: usize) -> Option<TensorInfo> {
-    Some(TensorInfo {
-        name,
-        kind: Kind::Bias,
-        layer,
-        rows,
-        cols: 1,
-    })
-}
-
 /// The empty parameter set: a zero-sized stand-in for optimizer state that is
 /// not kept (for example [`Sgd`](crate::optim::Sgd) without momentum).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
