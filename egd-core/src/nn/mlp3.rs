@@ -124,7 +124,8 @@ impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usiz
     ///
     /// # Errors
     ///
-    /// [`EgdError::InvalidParameter`] for an invalid sparse input.
+    /// [`EgdError::InvalidParameter`] for an invalid sparse input, found
+    /// before anything is written: `scratch` is untouched on error.
     pub fn forward<'s, X: Input<T, IN> + ?Sized>(
         &self,
         x: &X,
@@ -142,7 +143,9 @@ impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usiz
     ///
     /// # Errors
     ///
-    /// As [`Loss::loss_grad`] and [`Input::validate`]; `grad` is untouched on error.
+    /// As [`Loss::loss_grad`] and [`Input::validate`]. On error `grad` is
+    /// untouched (it is written only after the loss succeeded); `scratch`
+    /// is untouched for an invalid input and unspecified otherwise.
     pub fn accumulate<X: Input<T, IN> + ?Sized, L: Loss<T, OUT>>(
         &self,
         x: &X,

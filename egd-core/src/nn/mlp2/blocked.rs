@@ -364,8 +364,10 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     ///
     /// # Errors
     ///
-    /// As [`Self::batch_grad`]. The weights are never touched, but `grad`
-    /// holds unspecified values on error (it doubles as the `W1ᵀ` buffer).
+    /// As [`Self::batch_grad`]. On `Err` the weights (`self`) are untouched,
+    /// and for an empty batch so are `grad` and `s`. Otherwise `grad` and
+    /// `s` are unspecified: `grad` doubles as the `W1ᵀ` buffer, so it may
+    /// hold transposed weights rather than a partial sum.
     pub fn batch_grad_blocked<X, L, I, const B: usize>(
         &self,
         loss: &L,
@@ -490,7 +492,8 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     ///
     /// # Errors
     ///
-    /// As [`Self::evaluate`].
+    /// As [`Self::evaluate`]: on `Err` only `s` has been written
+    /// (unspecified); the weights are untouched.
     pub fn evaluate_blocked<X, L, I, const B: usize>(
         &self,
         loss: &L,
