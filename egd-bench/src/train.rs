@@ -43,8 +43,10 @@ use egd_core::optim::{
     NoTransform, Optimizer, Sgd, SgdConfig,
 };
 use egd_core::polar::{Cutoff, Method, PolarConfig};
-use egd_core::rng::{Init as CoreInit, SplitMix64};
-use egd_tasks::{Dataset, Init, ModExample, ModularSpec, ParityExample, ParitySpec, Remainder};
+use egd_core::rng::{Init, SplitMix64};
+use egd_tasks::{
+    Dataset, InitScheme, ModExample, ModularSpec, ParityExample, ParitySpec, Remainder,
+};
 use std::time::Instant;
 
 /// Stack size of a training thread (256 MiB of address space; only the
@@ -305,18 +307,17 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
 
 fn init_net<const IN: usize, const H: usize, const OUT: usize>(
     net: &mut Mlp2<f32, IN, H, OUT>,
-    init: Init,
+    init: InitScheme,
     seed: u64,
 ) {
     // The same initial weights for every optimizer with the same seed; a
     // stream separate from the task's split and shuffles.
     let mut rng = SplitMix64::new(SplitMix64::mix(seed ^ 0x696E_6974_5F6E_6574));
     match init {
-        Init::HeWithBias => {
+        InitScheme::HeWithBias => {
             let std = (2.0 / IN as f64).sqrt();
-            net.l1
-                .init(CoreInit::HeNormal, CoreInit::Normal { std }, &mut rng);
-            net.l2.init(CoreInit::HeNormal, CoreInit::Zeros, &mut rng);
+            net.l1.init(Init::HeNormal, Init::Normal { std }, &mut rng);
+            net.l2.init(Init::HeNormal, Init::Zeros, &mut rng);
         }
         _ => net.init_he(&mut rng),
     }

@@ -126,5 +126,6 @@ pub use modular::{ModExample, ModularTask, Op};
 pub use parity::{ParityExample, Secret, SparseParity};
 pub use perm::Permutation;
 pub use preset::{
-    Init, Loss, ModularSpec, Optimizer, Origin, PaperEpochs, ParitySpec, Preset, TaskSpec,
+    BaseOptimizer, InitScheme, LossKind, ModularSpec, Origin, PaperEpochs, ParitySpec, Preset,
+    TaskSpec,
 };
