@@ -7,7 +7,8 @@
 //! 2. a crate that depends on a crate of its own or a higher layer
 //!    (`egd-core` → `egd-tasks` → the rest; [`LAYERS`]);
 //! 3. a source file without an opening `//!` comment, or one that
-//!    `ARCHITECTURE.md`'s module map does not name.
+//!    `ARCHITECTURE.md`'s module map does not name, or a `.rs` file the map
+//!    names that does not exist (a stale entry).
 //!
 //! `cargo test -p egd-tests --test architecture -- --nocapture` prints each
 //! crate's module graph. No dependencies: a small lexer drops comments,
@@ -276,6 +277,11 @@ fn scan(code: &str) -> Module {
                 .chars()
                 .take_while(|&ch| is_ident(ch) || ch == ':')
                 .collect();
+            // `crate::some_macro!`: an exported macro lives at the crate
+            // root whatever module defines it; not a module dependency.
+            if rest[k + path.len()..].starts_with('!') {
+                continue;
+            }
             m.inline.push(path.trim_end_matches(':').to_string());
         }
     }
@@ -597,6 +603,43 @@ fn every_source_file_has_an_opening_comment_and_a_place_in_the_map() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Where a `.rs` path named in `ARCHITECTURE.md` may live: relative to the
+/// root or to one of these directories.
+const MAP_BASES: &[&str] = &[
+    "",
+    "egd-core/src",
+    "egd-tasks/src",
+    "egd-bench",
+    "egd-bench/src",
+    "egd-bench/benches",
+    "egd-ffi/src",
+    "firmware",
+    "firmware/src",
+    "tests",
+];
+
+#[test]
+fn every_file_the_map_names_exists() {
+    let map = fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let mut stale = Vec::new();
+    for (k, quoted) in map.split('`').enumerate() {
+        // Odd pieces are inside backticks.
+        if k % 2 == 1
+            && quoted.ends_with(".rs")
+            && !quoted.starts_with('.')
+            && !quoted.contains(['*', ' '])
+            && !MAP_BASES
+                .iter()
+                .any(|base| root().join(base).join(quoted).is_file())
+        {
+            stale.push(format!(
+                "ARCHITECTURE.md names `{quoted}`, which does not exist"
+            ));
+        }
+    }
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
+
 #[test]
 fn the_checker_sees_cycles_and_re_exports() {
     let dir = std::env::temp_dir().join(format!("egd-arch-{}", std::process::id()));
@@ -610,14 +653,15 @@ fn the_checker_sees_cycles_and_re_exports() {
         "//! r\npub mod a;\npub mod b;\npub mod c;\npub mod n;\n",
     );
     // a → b through a grouped use; b → a through an inline path; a string
-    // and a comment that mention crate::c do not count, nor does a test.
+    // and a comment that mention crate::n do not count, nor do a test and a
+    // macro call.
     write(
         "a.rs",
         "//! a\nuse crate::{b::{self, X}};\nconst S: &str = \"crate::n\"; // crate::n\n",
     );
     write(
         "b.rs",
-        "//! b\nfn f() { crate::a::g(); }\n#[cfg(test)]\nmod tests { use crate::n::Y; }\n",
+        "//! b\nfn f() { crate::a::g(); crate::m!(); }\n#[cfg(test)]\nmod tests { use crate::n::Y; }\n",
     );
     // n re-exports m's item; m uses a; a path through the facade resolves to m.
     write("n/mod.rs", "//! n\nmod m;\npub use m::Y;\n");
