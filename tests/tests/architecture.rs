@@ -240,17 +240,18 @@ fn scan(code: &str) -> Module {
     let mut m = Module::default();
     let mut rest = code.to_string();
     // `use` items (with any visibility), removed from the text afterwards.
-    loop {
-        let Some(k) = find_keyword(&rest, "use") else {
-            break;
-        };
+    while let Some(k) = find_keyword(&rest, "use") {
         let end = rest[k..].find(';').map_or(rest.len(), |e| k + e);
         let tree: String = rest[k + 3..end]
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
         let before = rest[..k].trim_end();
-        let public = before.ends_with("pub") || (before.ends_with(')') && before.contains("pub("));
+        // `pub use`, `pub(crate) use`, …: the last word before `use`.
+        let public = before
+            .rsplit(|ch: char| ch.is_whitespace() || matches!(ch, ';' | '{' | '}' | ']'))
+            .next()
+            .is_some_and(|w| w.starts_with("pub"));
         let mut paths = Vec::new();
         expand_use(
             &tree.replace(" ::", "::").replace(":: ", "::"),
