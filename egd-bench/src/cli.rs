@@ -9,7 +9,7 @@
 use crate::config::{
     DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, resolve, split_sizes,
 };
-use crate::format::{describe_optimizer, num};
+use crate::formatting::{describe_optimizer, num};
 use crate::interrupt;
 use crate::merge;
 use crate::output;

@@ -22,7 +22,7 @@
 //! | [`report`] | the Markdown tables of `compare` and `sweep` |
 //! | [`output`] | per-run files: the CSV curve and the SVG plot |
 //! | [`svg`] | hand-written SVG plots (log-scale steps) |
-//! | [`format`] | number formatting and the one-line optimizer description |
+//! | [`formatting`] | number formatting and the one-line optimizer description |
 //! | [`progress`] | live progress bars (indicatif) and per-run log lines |
 //!
 //! Modules import each other without cycles (`ARCHITECTURE.md` at the
@@ -38,7 +38,7 @@
 
 pub mod cli;
 pub mod config;
-pub mod format;
+pub mod formatting;
 pub mod interrupt;
 pub mod merge;
 pub mod output;

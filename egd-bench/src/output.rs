@@ -1,5 +1,5 @@
 //! Per-run files: the CSV curve and the SVG plot of one run, written under
-//! the run's file stem. Numbers are formatted by [`crate::format`]; the plot
+//! the run's file stem. Numbers are formatted by [`crate::formatting`]; the plot
 //! is drawn by [`crate::svg`].
 //!
 //! # CSV (one file per run)
@@ -14,7 +14,7 @@
 //!
 //! The JSON of `--json` and of results files is in [`crate::record`].
 
-use crate::format::num;
+use crate::formatting::num;
 use crate::run_result::RunResult;
 use crate::svg;
 use std::fmt::Write as _;

@@ -11,7 +11,7 @@
 //! workers this already counts their overlap).
 
 use crate::config::RunConfig;
-use crate::format::num;
+use crate::formatting::num;
 use crate::run_result::{EpochRecord, RunResult, Stop};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

@@ -6,7 +6,7 @@
 //! prints as `> cap`. Speed-ups are ratios of medians only.
 
 use crate::config::OptKind;
-use crate::format::num;
+use crate::formatting::num;
 use crate::run_result::RunResult;
 use crate::stats::{Censored, Summary, median};
 use std::fmt::Write as _;

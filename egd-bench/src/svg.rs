@@ -4,7 +4,7 @@
 //! a 20 000-epoch curve stays small.
 
 use crate::config::OptKind;
-use crate::format::{describe_optimizer, num};
+use crate::formatting::{describe_optimizer, num};
 use crate::run_result::{GROK_THRESHOLD, RunResult};
 use std::fmt::Write as _;
 
