@@ -9,17 +9,19 @@
 use crate::config::{
     DEFAULT_EARLY_STOP, OptKind, RunArgs, RunConfig, UsageError, resolve, split_sizes,
 };
+use crate::formatting::{describe_optimizer, num};
 use crate::interrupt;
 use crate::merge;
-use crate::output::{self, describe_optimizer, num};
+use crate::output;
 use crate::plan::{Plan, Shard};
 use crate::pool;
 use crate::progress::Progress;
 use crate::publish::{self, Published};
 use crate::record::{self, PlanTag, RunRecord, run_json};
 use crate::results;
+use crate::run_result::{RunResult, Stop};
 use crate::shapes;
-use crate::train::{self, RunResult, Stop};
+use crate::train;
 use clap::{Args, Parser, Subcommand};
 use egd_tasks::{Preset, TaskSpec};
 use std::ffi::OsString;
@@ -337,7 +339,11 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
     let mut r = train::on_big_stack(|| train::run(&cfg, &mut |rec| bar.update(rec)));
     bar.finish();
     output::write_run(&mut r, &a.run.out).map_err(Failure::Io)?;
-    say!("optimizer: {}, seed {}", describe_optimizer(&r), cfg.seed);
+    say!(
+        "optimizer: {}, seed {}",
+        describe_optimizer(&r.config),
+        cfg.seed
+    );
     say!(
         "grokked (test accuracy > 0.95): {}; train ≥ 0.99: {}; test ≥ 0.99: {}",
         epoch_text(r.grok_epoch(), spe),

@@ -13,7 +13,7 @@ use clap::{Args, ValueEnum};
 use egd_core::optim::Layers;
 use egd_core::polar::Cutoff;
 use egd_tasks::{
-    Dataset, Init, ModularSpec, Op, ParitySpec, Preset, Remainder, TaskError, TaskSpec,
+    Dataset, InitScheme, ModularSpec, Op, ParitySpec, Preset, Remainder, TaskError, TaskSpec,
 };
 use std::fmt;
 use std::path::PathBuf;
@@ -406,7 +406,7 @@ pub struct RunConfig {
     /// Seed of the split, the epoch shuffles and the initialisation.
     pub seed: u64,
     /// Parameter initialisation.
-    pub init: Init,
+    pub init: InitScheme,
     /// Whether the output layer has a bias.
     pub output_bias: bool,
     /// EGD / column-norm layer policy.

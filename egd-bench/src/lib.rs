@@ -8,8 +8,9 @@
 //! |---|---|
 //! | [`cli`] | the `egd` command line: `grok`, `compare`, `sweep`, `report`, `list` |
 //! | [`config`] | presets, flags and their validation into a [`RunConfig`](config::RunConfig) |
-//! | [`shapes`] | the network shapes compiled in, and the dispatch to them |
-//! | [`train`] | one training run (the paper's loop, `f32`), milestones |
+//! | [`shapes`] | the network shapes compiled in, and a visitor that runs code monomorphized for one |
+//! | [`train`] | one training run (the paper's loop, `f32`): the shape visitor that trains |
+//! | [`run_result`] | what a run produces: per-epoch records, why it stopped, milestones |
 //! | [`pool`] | many runs on `--jobs` big-stack worker threads |
 //! | [`plan`] | the deterministic run list of `compare`/`sweep`, its fingerprint, `--shard I/N` |
 //! | [`record`] | one run as a `serde` record: the JSON of `--json` and of results files |
@@ -19,9 +20,13 @@
 //! | [`interrupt`] | Ctrl-C / SIGTERM: runs stop cleanly and are recorded as interrupted |
 //! | [`stats`] | medians with censoring ("never grokked" = `+∞`) |
 //! | [`report`] | the Markdown tables of `compare` and `sweep` |
-//! | [`output`] | per-run CSV curves and SVG plots, number formatting |
+//! | [`output`] | per-run files: the CSV curve and the SVG plot |
 //! | [`svg`] | hand-written SVG plots (log-scale steps) |
-//! | [`progress`] | live progress bars (indicatif) |
+//! | [`formatting`] | number formatting and the one-line optimizer description |
+//! | [`progress`] | live progress bars (indicatif) and per-run log lines |
+//!
+//! Modules import each other without cycles (`ARCHITECTURE.md` at the
+//! repository root draws the graph; `tests/tests/architecture.rs` checks it).
 //!
 //! ```text
 //! egd grok --preset paper-add-127 --optimizer egd
@@ -33,6 +38,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod formatting;
 pub mod interrupt;
 pub mod merge;
 pub mod output;
@@ -43,6 +49,7 @@ pub mod publish;
 pub mod record;
 pub mod report;
 pub mod results;
+pub mod run_result;
 pub mod shapes;
 pub mod stats;
 pub mod svg;

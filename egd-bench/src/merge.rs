@@ -11,7 +11,7 @@
 
 use crate::record::{RunRecord, SCHEMA};
 use crate::results;
-use crate::train::RunResult;
+use crate::run_result::RunResult;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,8 @@
 use crate::config::RunConfig;
 use crate::interrupt;
 use crate::progress::{Progress, run_line};
-use crate::train::{self, RunResult, STACK_BYTES};
+use crate::run_result::RunResult;
+use crate::train::{self, STACK_BYTES};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -11,8 +11,8 @@
 //! workers this already counts their overlap).
 
 use crate::config::RunConfig;
-use crate::output::num;
-use crate::train::{EpochRecord, RunResult};
+use crate::formatting::num;
+use crate::run_result::{EpochRecord, RunResult, Stop};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -190,8 +190,8 @@ pub fn run_line(r: &RunResult) -> String {
         num(r.wall_s, 1)
     );
     match &r.stop {
-        crate::train::Stop::Failed(e) => line.push_str(&format!(" [failed: {e}]")),
-        crate::train::Stop::Interrupted => line.push_str(" [interrupted]"),
+        Stop::Failed(e) => line.push_str(&format!(" [failed: {e}]")),
+        Stop::Interrupted => line.push_str(" [interrupted]"),
         _ => {}
     }
     line

@@ -5,9 +5,9 @@
 
 use crate::output::{self, write_file};
 use crate::report::{self, Group};
+use crate::run_result::RunResult;
 use crate::stats::median_index;
 use crate::svg;
-use crate::train::RunResult;
 use std::path::{Path, PathBuf};
 
 /// What was written.

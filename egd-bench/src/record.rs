@@ -48,7 +48,7 @@ use crate::config::{
     LayerPolicy, OptKind, RunArgs, RunConfig, TaskKind, UsageError, cutoff_name, parse_cutoff,
     resolve, split_sizes,
 };
-use crate::train::{EpochRecord, RunResult, Stop};
+use crate::run_result::{EpochRecord, RunResult, Stop};
 use egd_tasks::TaskSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

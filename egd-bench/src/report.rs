@@ -6,9 +6,9 @@
 //! prints as `> cap`. Speed-ups are ratios of medians only.
 
 use crate::config::OptKind;
-use crate::output::num;
+use crate::formatting::num;
+use crate::run_result::RunResult;
 use crate::stats::{Censored, Summary, median};
-use crate::train::RunResult;
 use std::fmt::Write as _;
 
 /// The statistics of one group of runs (one optimizer, or one setting).

@@ -1,9 +1,12 @@
-//! The network shapes compiled into the binary.
+//! The network shapes compiled into the binary, and a visitor that runs
+//! code monomorphized for one of them.
 //!
 //! `egd-core` fixes every size at compile time, so each `(task shape, width)`
-//! the harness can run is one monomorphization of the training loop (the
-//! optimizer is chosen at run time inside it). The list is kept short to keep
-//! compile times in check:
+//! the harness can run is one monomorphization of whatever visits it (the
+//! training loop in [`crate::train`]; the optimizer is chosen at run time
+//! inside it). This module knows the shapes only: validation
+//! ([`crate::config`]) asks [`is_compiled`] without depending on training.
+//! The list is kept short to keep compile times in check:
 //!
 //! | task | p or n | width | why |
 //! |---|---|---|---|
@@ -16,9 +19,31 @@
 //!
 //! To add a shape, add a pair to the `shapes!` invocation at the bottom.
 
-use crate::config::RunConfig;
-use crate::train::{self, EpochRecord, Modular, Parity, RunResult};
-use egd_tasks::TaskSpec;
+use egd_tasks::{ModularSpec, ParitySpec, TaskSpec};
+
+/// Code that runs on one compiled shape, given its sizes as constants.
+///
+/// [`visit`] calls exactly one method, with `IN`/`H`/`OUT` the input,
+/// hidden and output widths of the two-layer MLP and `K`/`L` the short and
+/// long sides of an EGD workspace that covers both weight matrices
+/// ([`kdim`], [`ldim`]; passed in because stable Rust cannot compute a
+/// const generic from others).
+pub trait ShapeVisitor {
+    /// What a visit returns.
+    type Output;
+
+    /// A modular task (`IN = 2p`, `OUT = p`).
+    fn modular<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L: usize>(
+        self,
+        spec: &ModularSpec,
+    ) -> Self::Output;
+
+    /// A sparse-parity task (`IN = n`, `OUT = 1`).
+    fn parity<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L: usize>(
+        self,
+        spec: &ParitySpec,
+    ) -> Self::Output;
+}
 
 /// Short side of the EGD workspace: covers `W1: H × IN` and `W2: OUT × H`.
 #[must_use]
@@ -46,35 +71,24 @@ macro_rules! shapes {
         /// Compiled parity shapes, as `(n, width)`.
         pub const PARITY: &[(usize, usize)] = &[$(($n, $w)),*];
 
-        /// Runs the training loop monomorphized for `cfg`'s shape, or `None`
-        /// if that shape is not compiled in.
-        pub(crate) fn dispatch(
-            cfg: &RunConfig,
-            observer: &mut dyn FnMut(&EpochRecord),
-        ) -> Option<RunResult> {
-            match cfg.task {
-                TaskSpec::Modular(spec) => {
-                    let data = spec.build(cfg.seed).ok()?;
-                    match (spec.p, cfg.width) {
-                        $(($p, $h) => Some(train::train::<
-                            { 2 * $p }, $h, $p,
-                            { kdim(2 * $p, $h, $p) }, { ldim(2 * $p, $h, $p) },
-                            Modular,
-                        >(cfg, &data, observer)),)*
-                        _ => None,
-                    }
-                }
-                TaskSpec::Parity(spec) => {
-                    let data = spec.build(cfg.seed).ok()?;
-                    match (spec.n, cfg.width) {
-                        $(($n, $w) => Some(train::train::<
-                            $n, $w, 1,
-                            { kdim($n, $w, 1) }, { ldim($n, $w, 1) },
-                            Parity,
-                        >(cfg, &data, observer)),)*
-                        _ => None,
-                    }
-                }
+        /// Calls `visitor` monomorphized for `task` at hidden width
+        /// `width`, or returns `None` if that shape is not compiled in.
+        pub fn visit<V: ShapeVisitor>(task: &TaskSpec, width: usize, visitor: V) -> Option<V::Output> {
+            match task {
+                TaskSpec::Modular(spec) => match (spec.p, width) {
+                    $(($p, $h) => Some(visitor.modular::<
+                        { 2 * $p }, $h, $p,
+                        { kdim(2 * $p, $h, $p) }, { ldim(2 * $p, $h, $p) },
+                    >(spec)),)*
+                    _ => None,
+                },
+                TaskSpec::Parity(spec) => match (spec.n, width) {
+                    $(($n, $w) => Some(visitor.parity::<
+                        $n, $w, 1,
+                        { kdim($n, $w, 1) }, { ldim($n, $w, 1) },
+                    >(spec)),)*
+                    _ => None,
+                },
             }
         }
     };
@@ -94,7 +108,7 @@ pub fn is_compiled(task: &TaskSpec, width: usize) -> bool {
     }
 }
 
-/// `"p=23 width=100"` or `"n=100 width=50"`.
+/// `"p=23 width=128"` or `"parity n=100 width=100"`.
 #[must_use]
 pub fn describe(task: &TaskSpec, width: usize) -> String {
     match task {
@@ -128,6 +142,67 @@ mod tests {
         assert_eq!((kdim(46, 128, 23), ldim(46, 128, 23)), (46, 128));
         assert_eq!((kdim(400, 50, 1), ldim(400, 50, 1)), (50, 400));
         assert_eq!((kdim(100, 100, 1), ldim(100, 100, 1)), (100, 100));
+    }
+
+    /// Reports the constants it was monomorphized with.
+    struct Sizes;
+
+    impl ShapeVisitor for Sizes {
+        type Output = (&'static str, [usize; 5]);
+        fn modular<
+            const IN: usize,
+            const H: usize,
+            const OUT: usize,
+            const K: usize,
+            const L: usize,
+        >(
+            self,
+            _: &ModularSpec,
+        ) -> Self::Output {
+            ("modular", [IN, H, OUT, K, L])
+        }
+        fn parity<
+            const IN: usize,
+            const H: usize,
+            const OUT: usize,
+            const K: usize,
+            const L: usize,
+        >(
+            self,
+            _: &ParitySpec,
+        ) -> Self::Output {
+            ("parity", [IN, H, OUT, K, L])
+        }
+    }
+
+    #[test]
+    fn visit_passes_each_listed_shape_and_nothing_else() {
+        use egd_tasks::{Op, Secret};
+        for &(p, h) in MODULAR {
+            let task = TaskSpec::Modular(ModularSpec {
+                p,
+                op: Op::Add,
+                train_fraction: 0.5,
+            });
+            let (i, o) = (2 * p as usize, p as usize);
+            let want = [i, h, o, kdim(i, h, o), ldim(i, h, o)];
+            assert_eq!(visit(&task, h, Sizes), Some(("modular", want)));
+            assert!(is_compiled(&task, h));
+            assert_eq!(visit(&task, h + 1, Sizes), None);
+            assert!(!is_compiled(&task, h + 1));
+        }
+        for &(n, w) in PARITY {
+            let task = TaskSpec::Parity(ParitySpec {
+                n,
+                k: 2,
+                train_len: 10,
+                test_len: 10,
+                secret: Secret::FirstK,
+            });
+            let want = [n, w, 1, kdim(n, w, 1), ldim(n, w, 1)];
+            assert_eq!(visit(&task, w, Sizes), Some(("parity", want)));
+            assert_eq!(visit(&task, w + 1, Sizes), None);
+        }
     }
 
     #[test]

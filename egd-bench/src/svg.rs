@@ -4,8 +4,8 @@
 //! a 20 000-epoch curve stays small.
 
 use crate::config::OptKind;
-use crate::output::{describe_optimizer, num};
-use crate::train::{GROK_THRESHOLD, RunResult};
+use crate::formatting::{describe_optimizer, num};
+use crate::run_result::{GROK_THRESHOLD, RunResult};
 use std::fmt::Write as _;
 
 const W: f64 = 960.0;
@@ -305,7 +305,7 @@ pub fn run_plot(r: &RunResult) -> String {
         title: format!("{}: {}, seed {}", c.task_label(), c.optimizer, c.seed),
         subtitle: format!(
             "{}, batch {}, width {}, {} steps/epoch; {} epochs run",
-            describe_optimizer(r),
+            describe_optimizer(c),
             c.batch,
             c.width,
             r.steps_per_epoch,

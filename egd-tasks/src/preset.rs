@@ -141,16 +141,18 @@ impl TaskSpec {
     }
 }
 
-/// How the network's parameters are initialised.
+/// How the network's parameters are initialised: a scheme for the whole
+/// network (`egd_core::rng::Init` is the per-tensor initialiser a harness
+/// maps it to).
 ///
 /// ```
-/// use egd_tasks::{Init, Preset};
-/// assert_eq!(Preset::by_name("paper-add-97").unwrap().init, Init::He);
-/// assert_eq!(Preset::by_name("paper-parity-2").unwrap().init, Init::HeWithBias);
+/// use egd_tasks::{InitScheme, Preset};
+/// assert_eq!(Preset::by_name("paper-add-97").unwrap().init, InitScheme::He);
+/// assert_eq!(Preset::by_name("paper-parity-2").unwrap().init, InitScheme::HeWithBias);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Init {
+pub enum InitScheme {
     /// He: each weight matrix `~ N(0, 2 / fan_in)`, biases 0 (modular
     /// arithmetic: `W1 ~ N(0, 2/(2p))`, `W2 ~ N(0, 2/hidden)`).
     He,
@@ -159,15 +161,17 @@ pub enum Init {
     HeWithBias,
 }
 
-/// The training loss (weight decay is separate: [`Preset::weight_decay`]).
+/// Which training loss a preset uses (weight decay is separate:
+/// [`Preset::weight_decay`]); `egd_core::nn::Loss` is the trait that
+/// computes one.
 ///
 /// ```
-/// use egd_tasks::{Loss, Preset};
-/// assert_eq!(Preset::by_name("paper-parity-4").unwrap().loss, Loss::Mse);
+/// use egd_tasks::{LossKind, Preset};
+/// assert_eq!(Preset::by_name("paper-parity-4").unwrap().loss, LossKind::Mse);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Loss {
+pub enum LossKind {
     /// Mean softmax cross-entropy over the batch.
     CrossEntropy,
     /// Mean squared error of the scalar output against the `±1` label (the
@@ -175,15 +179,16 @@ pub enum Loss {
     Mse,
 }
 
-/// The base optimizer that EGD (or nothing) feeds.
+/// The base optimizer that EGD (or nothing) feeds (`egd_core::optim::Optimizer`
+/// is the pipeline that runs one).
 ///
 /// ```
-/// use egd_tasks::{Optimizer, Preset};
-/// assert!(Preset::ALL.iter().all(|p| p.optimizer == Optimizer::Sgd));
+/// use egd_tasks::{BaseOptimizer, Preset};
+/// assert!(Preset::ALL.iter().all(|p| p.optimizer == BaseOptimizer::Sgd));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Optimizer {
+pub enum BaseOptimizer {
     /// Plain SGD: no momentum, step `−lr · g`.
     Sgd,
 }
@@ -259,11 +264,11 @@ pub struct Preset {
     /// Whether the output layer has a bias.
     pub output_bias: bool,
     /// Parameter initialisation.
-    pub init: Init,
+    pub init: InitScheme,
     /// Training loss.
-    pub loss: Loss,
+    pub loss: LossKind,
     /// Base optimizer.
-    pub optimizer: Optimizer,
+    pub optimizer: BaseOptimizer,
     /// Learning rate.
     pub lr: f64,
     /// L2 coefficient `wd`: the loss gets `0.5 · wd · (‖W1‖² + ‖W2‖²)`
@@ -306,9 +311,9 @@ const fn modular(
         }),
         hidden: 512,
         output_bias: false,
-        init: Init::He,
-        loss: Loss::CrossEntropy,
-        optimizer: Optimizer::Sgd,
+        init: InitScheme::He,
+        loss: LossKind::CrossEntropy,
+        optimizer: BaseOptimizer::Sgd,
         lr: 0.7,
         weight_decay: 1e-4,
         batch_size: 512,
@@ -344,9 +349,9 @@ const fn parity(
         }),
         hidden,
         output_bias: false,
-        init: Init::HeWithBias,
-        loss: Loss::Mse,
-        optimizer: Optimizer::Sgd,
+        init: InitScheme::HeWithBias,
+        loss: LossKind::Mse,
+        optimizer: BaseOptimizer::Sgd,
         lr,
         weight_decay,
         batch_size: 32,
@@ -426,9 +431,9 @@ impl Preset {
             }),
             hidden: 128,
             output_bias: false,
-            init: Init::He,
-            loss: Loss::CrossEntropy,
-            optimizer: Optimizer::Sgd,
+            init: InitScheme::He,
+            loss: LossKind::CrossEntropy,
+            optimizer: BaseOptimizer::Sgd,
             lr: 0.7,
             weight_decay: 1e-4,
             batch_size: 128,
