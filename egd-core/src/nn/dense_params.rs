@@ -70,7 +70,7 @@ macro_rules! dense_params {
         impl<$($generics)*> $crate::nn::Params<$t> for $ty {
             const TENSORS: usize = 2 * [$(stringify!($field)),+].len();
             const LEN: usize =
-                0 $(+ $crate::nn::__dense_params::len::<Self, $t, _, _>(|net| &net.$field))+;
+                0 $(+ $crate::nn::__dense_params::len(|net: &Self| &net.$field))+;
             const BYTES: usize = ::core::mem::size_of::<Self>();
 
             // `match` arms guarded by the layer index (a constant), so the
@@ -82,8 +82,8 @@ macro_rules! dense_params {
                     $(
                         j if j == 2 * $crate::dense_params!(@layer FIELDS $field) => {
                             ::core::option::Option::Some(const {
-                                $crate::nn::__dense_params::weight_info::<Self, $t, _, _>(
-                                    |net| &net.$field,
+                                $crate::nn::__dense_params::weight_info(
+                                    |net: &Self| &net.$field,
                                     concat!(stringify!($field), ".weight"),
                                     $crate::dense_params!(@layer FIELDS $field),
                                 )
@@ -91,8 +91,8 @@ macro_rules! dense_params {
                         }
                         j if j == 2 * $crate::dense_params!(@layer FIELDS $field) + 1 => {
                             ::core::option::Option::Some(const {
-                                $crate::nn::__dense_params::bias_info::<Self, $t, _, _>(
-                                    |net| &net.$field,
+                                $crate::nn::__dense_params::bias_info(
+                                    |net: &Self| &net.$field,
                                     concat!(stringify!($field), ".bias"),
                                     $crate::dense_params!(@layer FIELDS $field),
                                 )
