@@ -299,10 +299,8 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
                 let mut acc = [[[T::ZERO; 4]; NR]; MR];
                 let mut t0 = 0;
                 while t0 < f {
-                    let av: [[T; 4]; MR] =
-                        core::array::from_fn(|r| core::array::from_fn(|l| ar[r][t0 + l]));
-                    let bv: [[T; 4]; NR] =
-                        core::array::from_fn(|r| core::array::from_fn(|l| br[r][t0 + l]));
+                    let av: [[T; 4]; MR] = core::array::from_fn(|r| lanes_at(ar[r], t0));
+                    let bv: [[T; 4]; NR] = core::array::from_fn(|r| lanes_at(br[r], t0));
                     for (accr, x) in acc.iter_mut().zip(&av) {
                         for (accc, y) in accr.iter_mut().zip(&bv) {
                             for l in 0..4 {
@@ -315,7 +313,8 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
                 for r in 0..mr {
                     for q in 0..nr {
                         let mut t = T::ZERO;
-                        for (&x, &y) in ar[r][f..].iter().zip(&br[q][f..]) {
+                        let (ta, tb) = (ar[r].get(f..), br[q].get(f..));
+                        for (&x, &y) in ta.unwrap_or_default().iter().zip(tb.unwrap_or_default()) {
                             t += x * y;
                         }
                         let v = acc[r][q];
@@ -328,6 +327,17 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
             j0 += NR;
         }
         i0 += MR;
+    }
+}
+
+/// The four elements `s[t0..t0 + 4]` (zeros out of range: never, for
+/// [`matmul_t`], which checks the row lengths; it keeps the loop free of
+/// panic paths).
+#[inline(always)]
+fn lanes_at<T: Real>(s: &[T], t0: usize) -> [T; 4] {
+    match s.get(t0..t0 + 4) {
+        Some(&[a, b, c, d]) => [a, b, c, d],
+        _ => [T::ZERO; 4],
     }
 }
 

@@ -376,14 +376,14 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     st.inv.fill(T::ONE);
     let mut rotations = 0u32;
     for sweep in 1..=max_sweeps {
-        for (i, xr) in x.iter_mut().enumerate() {
-            let d = st.scale[i];
-            if d < lo_band || d > hi_band {
-                fold(&mut xr[..l], j.get_mut(i).map(|r| &mut r[..k]), d);
-                st.scale[i] = T::ONE;
-                st.inv[i] = T::ONE;
+        let rows = x.iter_mut().zip(st.scale.iter_mut()).zip(st.inv.iter_mut());
+        for (i, (((xr, d), iv), n)) in rows.zip(st.norm.iter_mut()).enumerate() {
+            if *d < lo_band || *d > hi_band {
+                fold(&mut xr[..l], j.get_mut(i).map(|r| &mut r[..k]), *d);
+                *d = T::ONE;
+                *iv = T::ONE;
             }
-            st.norm[i] = kernel::dot(&xr[..l], &xr[..l]).sqrt() * st.scale[i];
+            *n = kernel::dot(&xr[..l], &xr[..l]).sqrt() * *d;
         }
         let mut rotated = false;
         let threshold = sweep <= THRESHOLD_SWEEPS;
@@ -398,14 +398,12 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
                     nmax = n;
                 }
             }
-            if imax != p && imax < k {
-                x.swap(p, imax);
-                if !j.is_empty() {
-                    j.swap(p, imax);
-                }
-                st.norm.swap(p, imax);
-                st.scale.swap(p, imax);
-                st.inv.swap(p, imax);
+            if imax != p {
+                swap_rows(x, p, imax);
+                swap_rows(j, p, imax);
+                swap_rows(st.norm, p, imax);
+                swap_rows(st.scale, p, imax);
+                swap_rows(st.inv, p, imax);
             }
             if nmax <= small {
                 break; // every remaining row is numerically zero
@@ -580,6 +578,16 @@ fn shear_rows<T: Real, const PIVOT_FIRST: bool>(
         kernel::shear(ju, jv, alpha, beta);
     }
     known
+}
+
+/// Swaps `s[a]` and `s[b]` when both exist (the callers' indices always do:
+/// the check keeps the sweep free of panic paths, and skips the empty `J` of
+/// an iteration that does not accumulate it).
+#[inline(always)]
+fn swap_rows<T>(s: &mut [T], a: usize, b: usize) {
+    if a < s.len() && b < s.len() {
+        s.swap(a, b);
+    }
 }
 
 /// `x ← d·x`, `j ← d·j` (nothing for `d = 1`).
