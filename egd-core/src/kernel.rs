@@ -9,6 +9,12 @@
 //! one scalar sum. The groups are added lane-wise (`(g₀+g₂)+(g₁+g₃)`), then
 //! the four lanes as `(l₀+l₂)+(l₁+l₃)`, then the scalar sum. The order is
 //! the same on every target, and nothing uses fused multiply-add.
+//!
+//! The two products, [`t_matmul`] (`Aᵀ·B`, each element an `axpy`-order sum)
+//! and [`matmul_t`] (`A·Bᵀ`, each element a four-lane dot), are register
+//! tiled; the polar factor is formed through them (two products per call)
+//! and EGD-RSVD runs on them. [`reflect_rows`] applies the Householder
+//! reflectors of the QR-preconditioned path.
 
 use crate::scalar::Real;
 

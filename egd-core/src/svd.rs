@@ -5,7 +5,8 @@
 //! has `k = min(R, C)` rows of length `l = max(R, C)`. Plane rotations `J` are
 //! applied to pairs of rows of `X` until all rows are mutually orthogonal:
 //! `J X = Σ Wᵀ` with orthonormal rows in `Wᵀ`. Then `A = U Σ Vᵀ` follows from
-//! `J` and the final rows.
+//! `J` and the final rows. (The polar factor does not need `J`: the
+//! iteration can skip accumulating it, see [`crate::polar`].)
 //!
 //! Safeguards (after LAPACK's `xGESVJ`; the repository's `docs/svd-notes.md`
 //! records why each is there):
