@@ -130,7 +130,7 @@ pub(crate) fn shear_dot<T: Real, const FIRST: bool>(
 }
 
 /// [`t_matmul`] with the register tile for `T`: 4×8 for `f32` (eight SSE2
-/// accumulators), 4×4 for `f64`.
+/// accumulators; 4×4 on 32-bit Arm), 4×4 for `f64`. The tile changes no bit.
 #[inline]
 pub(crate) fn t_matmul_auto<T: Real>(
     a: &[T],
@@ -143,7 +143,11 @@ pub(crate) fn t_matmul_auto<T: Real>(
     m: usize,
     nc: usize,
 ) {
-    if T::BYTES == 4 {
+    if T::BYTES == 4 && cfg!(target_arch = "arm") {
+        // 32-bit Arm (Cortex-M4F: 32 single-precision registers): a 4×4
+        // tile keeps the accumulators and the loaded row in registers.
+        t_matmul::<T, 4, 4>(a, sa, b, sb, n, c, sc, m, nc);
+    } else if T::BYTES == 4 {
         t_matmul::<T, 4, 8>(a, sa, b, sb, n, c, sc, m, nc);
     } else {
         t_matmul::<T, 4, 4>(a, sa, b, sb, n, c, sc, m, nc);
@@ -347,7 +351,8 @@ fn lanes_at<T: Real>(s: &[T], t0: usize) -> [T; 4] {
     }
 }
 
-/// [`matmul_t`] with the register tile for `T`: 2×4 for `f32`, 2×2 for `f64`.
+/// [`matmul_t`] with the register tile for `T`: 2×4 for `f32` (2×2 on 32-bit
+/// Arm), 2×2 for `f64`. The tile changes no bit.
 #[inline]
 pub(crate) fn matmul_t_auto<T: Real>(
     a: &[T],
@@ -360,7 +365,10 @@ pub(crate) fn matmul_t_auto<T: Real>(
     m: usize,
     nc: usize,
 ) {
-    if T::BYTES == 4 {
+    if T::BYTES == 4 && cfg!(target_arch = "arm") {
+        // Four lanes per element: a 2×2 tile is 16 accumulators on 32-bit Arm.
+        matmul_t::<T, 2, 2>(a, sa, b, sb, n, c, sc, m, nc);
+    } else if T::BYTES == 4 {
         matmul_t::<T, 2, 4>(a, sa, b, sb, n, c, sc, m, nc);
     } else {
         matmul_t::<T, 2, 2>(a, sa, b, sb, n, c, sc, m, nc);
@@ -490,12 +498,41 @@ mod tests {
             (2, 4, 33),
             (5, 7, 0),
         ] {
-            let mut c = [f32::NAN; 64];
+            let (mut c, mut c22) = ([f32::NAN; 64], [f32::NAN; 64]);
             matmul_t::<f32, 2, 4>(&a, 37, &b, 37, n, &mut c, 8, m, nc);
+            matmul_t::<f32, 2, 2>(&a, 37, &b, 37, n, &mut c22, 8, m, nc);
             for i in 0..m {
                 for j in 0..nc {
                     let want = dot_lanes4(&a[i * 37..i * 37 + n], &b[j * 37..j * 37 + n]);
                     assert_eq!(c[i * 8 + j].to_bits(), want.to_bits(), "{m} {nc} {n}");
+                    assert_eq!(c22[i * 8 + j].to_bits(), want.to_bits(), "{m} {nc} {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn t_matmul_tile_changes_no_bit() {
+        let a: [f32; 37 * 13] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+        let b: [f32; 37 * 11] = core::array::from_fn(|i| (i as f32 * 0.11).cos());
+        for (m, nc, n) in [
+            (13usize, 11usize, 37usize),
+            (5, 9, 20),
+            (4, 8, 1),
+            (1, 3, 0),
+        ] {
+            let (mut c48, mut c44) = ([f32::NAN; 13 * 11], [f32::NAN; 13 * 11]);
+            t_matmul::<f32, 4, 8>(&a, 13, &b, 11, n, &mut c48, 11, m, nc);
+            t_matmul::<f32, 4, 4>(&a, 13, &b, 11, n, &mut c44, 11, m, nc);
+            for r in 0..m {
+                for j in 0..nc {
+                    let mut want = 0.0f32;
+                    for i in 0..n {
+                        want += a[i * 13 + r] * b[i * 11 + j];
+                    }
+                    let (x, y) = (c48[r * 11 + j], c44[r * 11 + j]);
+                    assert_eq!(x.to_bits(), want.to_bits(), "{m} {nc} {n}");
+                    assert_eq!(y.to_bits(), want.to_bits(), "{m} {nc} {n}");
                 }
             }
         }
