@@ -9,6 +9,12 @@
 //! one scalar sum. The groups are added lane-wise (`(g₀+g₂)+(g₁+g₃)`), then
 //! the four lanes as `(l₀+l₂)+(l₁+l₃)`, then the scalar sum. The order is
 //! the same on every target, and nothing uses fused multiply-add.
+//!
+//! The two products, [`t_matmul`] (`Aᵀ·B`, each element an `axpy`-order sum)
+//! and [`matmul_t`] (`A·Bᵀ`, each element a four-lane dot), are register
+//! tiled; the polar factor is formed through them (two products per call)
+//! and EGD-RSVD runs on them. [`reflect_rows`] applies the Householder
+//! reflectors of the QR-preconditioned path.
 
 use crate::scalar::Real;
 
@@ -124,7 +130,7 @@ pub(crate) fn shear_dot<T: Real, const FIRST: bool>(
 }
 
 /// [`t_matmul`] with the register tile for `T`: 4×8 for `f32` (eight SSE2
-/// accumulators), 4×4 for `f64`.
+/// accumulators; 4×4 on 32-bit Arm), 4×4 for `f64`. The tile changes no bit.
 #[inline]
 pub(crate) fn t_matmul_auto<T: Real>(
     a: &[T],
@@ -137,7 +143,11 @@ pub(crate) fn t_matmul_auto<T: Real>(
     m: usize,
     nc: usize,
 ) {
-    if T::BYTES == 4 {
+    if T::BYTES == 4 && cfg!(target_arch = "arm") {
+        // 32-bit Arm (Cortex-M4F: 32 single-precision registers): a 4×4
+        // tile keeps the accumulators and the loaded row in registers.
+        t_matmul::<T, 4, 4>(a, sa, b, sb, n, c, sc, m, nc);
+    } else if T::BYTES == 4 {
         t_matmul::<T, 4, 8>(a, sa, b, sb, n, c, sc, m, nc);
     } else {
         t_matmul::<T, 4, 4>(a, sa, b, sb, n, c, sc, m, nc);
@@ -299,10 +309,8 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
                 let mut acc = [[[T::ZERO; 4]; NR]; MR];
                 let mut t0 = 0;
                 while t0 < f {
-                    let av: [[T; 4]; MR] =
-                        core::array::from_fn(|r| core::array::from_fn(|l| ar[r][t0 + l]));
-                    let bv: [[T; 4]; NR] =
-                        core::array::from_fn(|r| core::array::from_fn(|l| br[r][t0 + l]));
+                    let av: [[T; 4]; MR] = core::array::from_fn(|r| lanes_at(ar[r], t0));
+                    let bv: [[T; 4]; NR] = core::array::from_fn(|r| lanes_at(br[r], t0));
                     for (accr, x) in acc.iter_mut().zip(&av) {
                         for (accc, y) in accr.iter_mut().zip(&bv) {
                             for l in 0..4 {
@@ -315,7 +323,8 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
                 for r in 0..mr {
                     for q in 0..nr {
                         let mut t = T::ZERO;
-                        for (&x, &y) in ar[r][f..].iter().zip(&br[q][f..]) {
+                        let (ta, tb) = (ar[r].get(f..), br[q].get(f..));
+                        for (&x, &y) in ta.unwrap_or_default().iter().zip(tb.unwrap_or_default()) {
                             t += x * y;
                         }
                         let v = acc[r][q];
@@ -331,7 +340,19 @@ pub(crate) fn matmul_t<T: Real, const MR: usize, const NR: usize>(
     }
 }
 
-/// [`matmul_t`] with the register tile for `T`: 2×4 for `f32`, 2×2 for `f64`.
+/// The four elements `s[t0..t0 + 4]` (zeros out of range: never, for
+/// [`matmul_t`], which checks the row lengths; it keeps the loop free of
+/// panic paths).
+#[inline(always)]
+fn lanes_at<T: Real>(s: &[T], t0: usize) -> [T; 4] {
+    match s.get(t0..t0 + 4) {
+        Some(&[a, b, c, d]) => [a, b, c, d],
+        _ => [T::ZERO; 4],
+    }
+}
+
+/// [`matmul_t`] with the register tile for `T`: 2×4 for `f32` (2×2 on 32-bit
+/// Arm), 2×2 for `f64`. The tile changes no bit.
 #[inline]
 pub(crate) fn matmul_t_auto<T: Real>(
     a: &[T],
@@ -344,7 +365,10 @@ pub(crate) fn matmul_t_auto<T: Real>(
     m: usize,
     nc: usize,
 ) {
-    if T::BYTES == 4 {
+    if T::BYTES == 4 && cfg!(target_arch = "arm") {
+        // Four lanes per element: a 2×2 tile is 16 accumulators on 32-bit Arm.
+        matmul_t::<T, 2, 2>(a, sa, b, sb, n, c, sc, m, nc);
+    } else if T::BYTES == 4 {
         matmul_t::<T, 2, 4>(a, sa, b, sb, n, c, sc, m, nc);
     } else {
         matmul_t::<T, 2, 2>(a, sa, b, sb, n, c, sc, m, nc);
@@ -474,12 +498,41 @@ mod tests {
             (2, 4, 33),
             (5, 7, 0),
         ] {
-            let mut c = [f32::NAN; 64];
+            let (mut c, mut c22) = ([f32::NAN; 64], [f32::NAN; 64]);
             matmul_t::<f32, 2, 4>(&a, 37, &b, 37, n, &mut c, 8, m, nc);
+            matmul_t::<f32, 2, 2>(&a, 37, &b, 37, n, &mut c22, 8, m, nc);
             for i in 0..m {
                 for j in 0..nc {
                     let want = dot_lanes4(&a[i * 37..i * 37 + n], &b[j * 37..j * 37 + n]);
                     assert_eq!(c[i * 8 + j].to_bits(), want.to_bits(), "{m} {nc} {n}");
+                    assert_eq!(c22[i * 8 + j].to_bits(), want.to_bits(), "{m} {nc} {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn t_matmul_tile_changes_no_bit() {
+        let a: [f32; 37 * 13] = core::array::from_fn(|i| (i as f32 * 0.37).sin());
+        let b: [f32; 37 * 11] = core::array::from_fn(|i| (i as f32 * 0.11).cos());
+        for (m, nc, n) in [
+            (13usize, 11usize, 37usize),
+            (5, 9, 20),
+            (4, 8, 1),
+            (1, 3, 0),
+        ] {
+            let (mut c48, mut c44) = ([f32::NAN; 13 * 11], [f32::NAN; 13 * 11]);
+            t_matmul::<f32, 4, 8>(&a, 13, &b, 11, n, &mut c48, 11, m, nc);
+            t_matmul::<f32, 4, 4>(&a, 13, &b, 11, n, &mut c44, 11, m, nc);
+            for r in 0..m {
+                for j in 0..nc {
+                    let mut want = 0.0f32;
+                    for i in 0..n {
+                        want += a[i * 13 + r] * b[i * 11 + j];
+                    }
+                    let (x, y) = (c48[r * 11 + j], c44[r * 11 + j]);
+                    assert_eq!(x.to_bits(), want.to_bits(), "{m} {nc} {n}");
+                    assert_eq!(y.to_bits(), want.to_bits(), "{m} {nc} {n}");
                 }
             }
         }

@@ -5,7 +5,20 @@
 //! directions of the gradient move at the same speed.
 //!
 //! * [`Method::Jacobi`] is exact: it runs the [Jacobi SVD](crate::svd) and
-//!   forms `Σᵢ wᵢ uᵢ vᵢᵀ` with the weights of the chosen [`Cutoff`].
+//!   forms `Σᵢ wᵢ uᵢ vᵢᵀ` with the weights of the chosen [`Cutoff`]. The
+//!   iteration does not accumulate its rotations (half the work of each one
+//!   at `l = k`): the direction is formed from the converged unit rows and a
+//!   kept copy of the matrix they came from, `Ŵ·diag(w/σ)·Ŵᵀ·L` for the `k×k`
+//!   factor `L` of the QR path (the reference code's
+//!   `U·diag(1/max(s, ε))·Uᵀ·G`), `X·V̂·diag(w/σ)·V̂ᵀ` for the oriented rows
+//!   `X` otherwise, each through two register-tiled products. With a warm
+//!   start, and without preconditioning when `max(R, C) ≥ 2·min(R, C)` (the
+//!   copy of `X` would not fit in the workspace), the rotations are
+//!   accumulated in `J` and the direction is `Jᵀ·diag(w/σ)·Y` as before.
+//!   Both meet the accuracy contract below; the formed products lose
+//!   orthogonality in proportion to `eps·κ` (`κ` of the kept part), as the
+//!   reference code's formula does, where the accumulated `J` stays
+//!   orthogonal to `eps` whatever `κ`.
 //! * [`Method::NewtonSchulz`] is Muon's quintic iteration
 //!   `X ← aX + (bA + cA²)X`, `A = XXᵀ`, `(a, b, c) = (3.4445, −4.7750, 2.0315)`
 //!   from `G/‖G‖_F`. It is **approximate by design**: its singular values land
@@ -47,9 +60,7 @@ use crate::kernel;
 use crate::matrix::{Matrix, sum_sq};
 use crate::scalar::Real;
 pub use crate::svd::tol;
-use crate::svd::{
-    SvdConfig, SvdWorkspace, factor, keep_warm, load_scaled, orient, prepare, set_identity,
-};
+use crate::svd::{SvdConfig, SvdWorkspace, factor, keep_warm, load_scaled, orient, prepare};
 
 /// How small singular values are treated.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -279,46 +290,86 @@ fn jacobi_polar_inplace<T: Real, const R: usize, const C: usize, const K: usize,
     }
 }
 
-/// Everything up to the scaled rows: validation, factorisation (with or
-/// without QR preconditioning) and the cutoff weights. `None` for a zero `g`;
-/// the `bool` says whether the QR path ran.
+/// How the Jacobi path forms the direction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// QR preconditioning: the iteration runs on `Lᵀ` (`k×k`), the direction
+    /// is `polar(L)·Q` with `polar(L) = Ŵ·diag(w/σ)·Ŵᵀ·L` ([`assemble_qr`]).
+    Qr,
+    /// No preconditioning, the oriented rows `X` kept in `j` and `aux`: the
+    /// direction is `X·V̂·diag(w/σ)·V̂ᵀ` ([`assemble_stashed`]).
+    Stashed,
+    /// The rotations are accumulated in `J` and the direction is
+    /// `Jᵀ·diag(w/σ)·Y` ([`assemble`]): with a warm start (which keeps `J`)
+    /// and where `X` does not fit in `j` and `aux` (`max(R, C) ≥ 2·min(R, C)`
+    /// without preconditioning).
+    Rotations,
+}
+
+impl Route {
+    fn of<T, const R: usize, const C: usize, const K: usize>(cfg: &PolarConfig<T>) -> Self {
+        let o = orient::<R, C>();
+        if cfg.warm_start {
+            Self::Rotations
+        } else if cfg.precondition && o.k >= 2 && o.l >= 2 * o.k {
+            Self::Qr
+        } else if stash_fits::<K>(o.k, o.l) {
+            Self::Stashed
+        } else {
+            Self::Rotations
+        }
+    }
+}
+
+/// Whether `k` rows of length `l` fit in `j` and `aux` (`K·K` scalars each,
+/// whole rows in each).
+fn stash_fits<const K: usize>(k: usize, l: usize) -> bool {
+    l > 0 && 2 * (K * K / l) >= k
+}
+
+/// Everything up to the converged rows: validation, factorisation (by the
+/// [`Route`]) and the cutoff weights. `None` for a zero `g`.
 fn factor_for_polar<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
     g: &Matrix<T, R, C>,
     ws: &mut SvdWorkspace<T, K, L>,
     cfg: &PolarConfig<T>,
-) -> Result<Option<(PolarInfo, bool)>, EgdError> {
+) -> Result<Option<(PolarInfo, Route)>, EgdError> {
     check_cutoff(cfg.cutoff)?;
     let o = orient::<R, C>();
-    let qr = cfg.precondition && !cfg.warm_start && o.k >= 2 && o.l >= 2 * o.k;
-    let (e, svd_info) = if qr {
-        match factor_qr(g, ws, &cfg.svd)? {
-            Some(v) => v,
-            None => return Ok(None),
-        }
-    } else {
-        match factor(g, ws, &cfg.svd, cfg.warm_start)? {
-            Some(v) => v,
-            None => return Ok(None),
-        }
+    let route = Route::of::<T, R, C, K>(cfg);
+    let factored = match route {
+        Route::Qr => factor_qr(g, ws, &cfg.svd)?,
+        Route::Stashed => factor_stashed(g, ws, &cfg.svd)?,
+        Route::Rotations => factor(g, ws, &cfg.svd, cfg.warm_start)?,
     };
-    let rank = if qr {
-        scale_rows(
+    let Some((e, svd_info)) = factored else {
+        return Ok(None);
+    };
+    let rank = match route {
+        Route::Qr => unit_rows_and_weights(
             &mut ws.aux.rows_mut()[..o.k],
             &mut ws.norms[..o.k],
             o.k,
             o.l,
             e,
             cfg.cutoff,
-        )
-    } else {
-        scale_rows(
+        ),
+        Route::Stashed => unit_rows_and_weights(
             &mut ws.x.rows_mut()[..o.k],
             &mut ws.norms[..o.k],
             o.l,
             o.l,
             e,
             cfg.cutoff,
-        )
+        ),
+        Route::Rotations => scale_rows(
+            &mut ws.x.rows_mut()[..o.k],
+            &mut ws.norms[..o.k],
+            o.l,
+            o.l,
+            e,
+            cfg.cutoff,
+        ),
     };
     Ok(Some((
         PolarInfo {
@@ -326,23 +377,130 @@ fn factor_for_polar<T: Real, const R: usize, const C: usize, const K: usize, con
             rotations: svd_info.rotations,
             rank,
         },
-        qr,
+        route,
     )))
 }
 
 fn write_polar<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
     ws: &mut SvdWorkspace<T, K, L>,
     out: &mut Matrix<T, R, C>,
-    qr: bool,
+    route: Route,
     cfg: &PolarConfig<T>,
 ) {
-    if qr {
-        assemble_qr(ws, out);
-    } else {
-        assemble(ws, out);
-        if cfg.warm_start {
-            keep_warm(ws, orient::<R, C>().k);
+    match route {
+        Route::Qr => assemble_qr(ws, out),
+        Route::Stashed => assemble_stashed(ws, out),
+        Route::Rotations => {
+            assemble(ws, out);
+            if cfg.warm_start {
+                keep_warm(ws, orient::<R, C>().k);
+            }
         }
+    }
+}
+
+/// Rows of the oriented `X` kept in `j` (the rest go to `aux`), `l` per row.
+fn stash_split<const K: usize>(k: usize, l: usize) -> usize {
+    (K * K / l.max(1)).min(k)
+}
+
+/// Validates `g`, loads the oriented rows `X`, keeps a copy of them in `j`
+/// and `aux` (the first [`stash_split`] rows in `j`, the rest in `aux`, each
+/// part flat with row stride `l`) and runs the Jacobi iteration on `X`
+/// without accumulating the rotations.
+fn factor_stashed<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    g: &Matrix<T, R, C>,
+    ws: &mut SvdWorkspace<T, K, L>,
+    cfg: &SvdConfig<T>,
+) -> Result<Option<(i32, crate::svd::SvdInfo)>, EgdError> {
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let Some((amax, tol)) = prepare::<T, R, C, K, L>(g, cfg, l)? else {
+        return Ok(None);
+    };
+    ws.warm_k = 0;
+    let e = load_scaled(g, &mut ws.x, amax);
+    let split = stash_split::<K>(k, l);
+    let (head, tail) = ws.x.rows()[..k].split_at(split.min(k));
+    for (dst, row) in
+        ws.j.rows_mut()
+            .as_flattened_mut()
+            .chunks_exact_mut(l)
+            .zip(head)
+    {
+        dst.copy_from_slice(&row[..l]);
+    }
+    for (dst, row) in ws
+        .aux
+        .rows_mut()
+        .as_flattened_mut()
+        .chunks_exact_mut(l)
+        .zip(tail)
+    {
+        dst.copy_from_slice(&row[..l]);
+    }
+    let info = crate::svd::jacobi_rows(
+        ws.x.rows_mut(),
+        None::<&mut [[T; K]]>,
+        &mut ws.norms,
+        &mut ws.scale,
+        &mut ws.inv_scale,
+        k,
+        l,
+        tol,
+        cfg.max_sweeps,
+    )?;
+    Ok(Some((e, info)))
+}
+
+/// The direction of the [`Route::Stashed`] path: `X·V̂·diag(w/σ)·V̂ᵀ` with
+/// `V̂ᵀ` the unit rows the Jacobi iteration left in `x`, `w/σ` their factors
+/// in `norms` and `X` stashed in `j` and `aux`. First `Zᵀ = diag(w/σ)·V̂ᵀ·Xᵀ`
+/// (`k×k`, through `out`'s storage, then into `j`), then `Zᵀᵀ·V̂ᵀ` (wide `G`,
+/// `out = polar(X)`) or `V̂·Zᵀ` (tall `G`, `out = polar(X)ᵀ`): the same
+/// products summed in the same order, so `polar(Gᵀ) = polar(G)ᵀ` bit for bit.
+fn assemble_stashed<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
+    ws: &mut SvdWorkspace<T, K, L>,
+    out: &mut Matrix<T, R, C>,
+) {
+    let o = orient::<R, C>();
+    let (k, l) = (o.k, o.l);
+    let split = stash_split::<K>(k, l);
+    let flat = out.as_mut_slice();
+    {
+        let v = ws.x.rows().as_flattened();
+        // Columns [0, split) of Zᵀ from the rows in j, the rest from aux.
+        kernel::matmul_t_auto(v, L, ws.j.rows().as_flattened(), l, l, flat, k, k, split);
+        let rest = flat.get_mut(split..).unwrap_or_default();
+        kernel::matmul_t_auto(
+            v,
+            L,
+            ws.aux.rows().as_flattened(),
+            l,
+            l,
+            rest,
+            k,
+            k,
+            k - split,
+        );
+        for ((zrow, jrow), &f) in flat
+            .chunks_exact(k)
+            .zip(ws.j.rows_mut().iter_mut())
+            .zip(&ws.norms[..k])
+        {
+            for (d, &z) in jrow[..k].iter_mut().zip(zrow) {
+                *d = z * f;
+            }
+        }
+    }
+    let v = ws.x.rows().as_flattened();
+    let z = ws.j.rows().as_flattened();
+    if o.tall {
+        // out[c][m] = Σᵢ v̂ᵢ[c]·Zᵀ[i][m]
+        kernel::t_matmul_auto(v, L, z, K, k, flat, C, R, C);
+    } else {
+        // out[m][c] = Σᵢ Zᵀ[i][m]·v̂ᵢ[c]
+        kernel::t_matmul_auto(z, K, v, L, k, flat, C, R, C);
     }
 }
 
@@ -431,6 +589,44 @@ fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: us
         // out[r][..l] = Σᵢ j[i][r]·y[i][..l]
         kernel::t_matmul_auto(j, K, y, L, k, out.as_mut_slice(), C, R, C);
     }
+}
+
+/// Normalises the converged rows `yᵢ = σᵢûᵢᵀ` (scaled units, length `len`)
+/// to `ûᵢᵀ` and leaves each direction's factor `wᵢ/σᵢ` in `w` (the
+/// [`cutoff_factor`], scaled units; `long = max(R, C)` for `Auto`). A zero
+/// row gets factor 0. Returns the count of full-weight directions. Shared by
+/// the QR path here and EGD-RSVD, which both form `Û·diag(w/σ)·Ûᵀ·X`.
+pub(crate) fn unit_rows_and_weights<T: Real, const N: usize>(
+    rows: &mut [[T; N]],
+    w: &mut [T],
+    len: usize,
+    long: usize,
+    e: i32,
+    cutoff: Cutoff<T>,
+) -> u32 {
+    let len = len.min(N);
+    let mut smax = T::ZERO;
+    for (s, row) in w.iter_mut().zip(rows.iter()) {
+        *s = sum_sq(&row[..len]).sqrt();
+        smax = smax.max(*s);
+    }
+    let mut full = 0u32;
+    for (s, row) in w.iter_mut().zip(rows.iter_mut()) {
+        let sigma = *s;
+        let (f, kept) = cutoff_factor(sigma, smax, long, e, cutoff);
+        if sigma > T::ZERO && f.is_finite() {
+            let inv = T::ONE / sigma;
+            for v in &mut row[..len] {
+                *v *= inv;
+            }
+            *s = f;
+            full += u32::from(kept);
+        } else {
+            row[..len].fill(T::ZERO);
+            *s = T::ZERO;
+        }
+    }
+    full
 }
 
 /// Reflectors per panel of the blocked LQ in [`factor_qr`].
@@ -540,7 +736,8 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
     }
     // Lᵀ into aux (upper triangle, β on the diagonal): as Drmač and Veselić
     // advise, the iteration runs on the rows of Lᵀ (the columns of L), which
-    // converges in fewer sweeps. τ replaces β in x.
+    // converges in fewer sweeps. τ replaces β in x. A copy of Lᵀ stays in j
+    // for the assembly (the rotations are not accumulated).
     let aux = ws.aux.rows_mut();
     for (i, xrow) in x.iter_mut().enumerate() {
         aux[i][..i].fill(T::ZERO);
@@ -549,10 +746,12 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
         }
         xrow[i] = ws.norms[i];
     }
-    set_identity(ws.j.rows_mut(), k);
+    for (jrow, arow) in ws.j.rows_mut().iter_mut().zip(aux.iter()).take(k) {
+        jrow[..k].copy_from_slice(&arow[..k]);
+    }
     let info = crate::svd::jacobi_rows(
         ws.aux.rows_mut(),
-        ws.j.rows_mut(),
+        None::<&mut [[T; K]]>,
         &mut ws.norms,
         &mut ws.scale,
         &mut ws.inv_scale,
@@ -568,8 +767,10 @@ fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize, const L: u
 const ASSEMBLY_ROWS: usize = 8;
 
 /// The QR path's direction in the wide layout `k×l`: `B = [M 0]` with
-/// `M = Ŷᵀ·J` (`Ŷ` the scaled rows of `Lᵀ` in `aux`, so `M = polar(L)`), then
-/// `B ← B·P_{k−1}⋯P₀` (the reflectors, four rows of `B` per pass over each
+/// `M = Ŵ·diag(w/σ)·Ŵᵀ·L = polar(L)` (`Ŵᵀ` the unit rows `ûᵢᵀ` the Jacobi
+/// iteration left in `aux`, `w/σ` their factors in `norms`, `Lᵀ` in `j`):
+/// first `Zᵀ = diag(w/σ)·Ŵᵀ·L` (`k×k`, through `out`'s storage), then
+/// `M = Ŵ·Zᵀ` (into `j`); then `B ← B·P_{k−1}⋯P₀` (the reflectors, four rows of `B` per pass over each
 /// reflector). Wide `G`: `out = B`, built in place. Tall `G`: `B` is built in
 /// `out`'s storage viewed as `k` rows of length `l`, moved to the workspace
 /// and transposed into `out`, so both orientations of `G` run the same
@@ -581,12 +782,20 @@ fn assemble_qr<T: Real, const R: usize, const C: usize, const K: usize, const L:
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
     let flat = out.as_mut_slice();
-    // M into the first k columns of B (row stride l), zeros after.
+    // Zᵀ into the first k columns of B (row stride l), then M into j, then M
+    // into the first k columns of B, zeros after.
     {
-        let y = ws.aux.rows().as_flattened();
-        let j = ws.j.rows().as_flattened();
-        kernel::t_matmul_auto(y, K, j, K, k, flat, l, k, k);
-        for row in flat.chunks_exact_mut(l).take(k) {
+        let w = ws.aux.rows().as_flattened();
+        kernel::matmul_t_auto(w, K, ws.j.rows().as_flattened(), K, k, flat, l, k, k);
+        for (row, &f) in flat.chunks_exact_mut(l).zip(&ws.norms[..k]) {
+            for v in &mut row[..k] {
+                *v *= f;
+            }
+        }
+        let m = ws.j.rows_mut().as_flattened_mut();
+        kernel::t_matmul_auto(w, K, flat, l, k, m, K, k, k);
+        for (row, mrow) in flat.chunks_exact_mut(l).zip(ws.j.rows()).take(k) {
+            row[..k].copy_from_slice(&mrow[..k]);
             row[k..].fill(T::ZERO);
         }
     }

@@ -28,7 +28,7 @@
 //! (LAPACK's `xGELQF` + `xORGLQ`, unblocked). Only `span(Q)` matters: any
 //! orthonormal basis gives the same direction up to rounding.
 //!
-//! The weights `wᵢ` follow the [`Cutoff`], applied to `σ̂ᵢ` as the Jacobi
+//! The weights `wᵢ` follow the [`Cutoff`](crate::polar::Cutoff), applied to `σ̂ᵢ` as the Jacobi
 //! path applies it to `σᵢ`: `Clamp(ε)` gives `1/max(σ̂, ε)` (the reference
 //! code's `Û diag(1/max(Ŝ, 1e-6)) Ûᵀ G`), `Relative(τ)` and `Auto`
 //! (`τ = max(R, C)·eps`) keep `σ̂ᵢ > τ·σ̂₁` with weight `1/σ̂ᵢ` and drop the
@@ -51,7 +51,7 @@
 //!   spans the row space of `X`): the accuracy of [`crate::polar`]'s
 //!   Jacobi path, `max(`[`tol::POLAR_F64`](crate::svd::tol::POLAR_F64)`,
 //!   100·eps·κ)` in `f64` and `max(`[`tol::POLAR_F32`](crate::svd::tol::POLAR_F32)`,
-//!   100·eps·κ)` in `f32` with [`Cutoff::Auto`], for `κ` below the cutoff. The
+//!   100·eps·κ)` in `f32` with [`Cutoff::Auto`](crate::polar::Cutoff::Auto), for `κ` below the cutoff. The
 //!   same holds for any `G` of rank `≤ r`.
 //! * Otherwise the direction is that of the rank-`r` approximation
 //!   `Û Ûᵀ X`; its range error `‖(I − ÛÛᵀ)X‖` follows the randomized-SVD
@@ -90,13 +90,13 @@
 
 use crate::error::EgdError;
 use crate::kernel;
-use crate::matrix::{Matrix, sum_sq};
+use crate::matrix::Matrix;
 use crate::polar::{
-    Cutoff, Method, PolarConfig, PolarInfo, check_cutoff, cutoff_factor, make_reflector,
+    Method, PolarConfig, PolarInfo, check_cutoff, make_reflector, unit_rows_and_weights,
 };
 use crate::rng::{SplitMix64, fill_standard_normal_pairs};
 use crate::scalar::Real;
-use crate::svd::{SvdWorkspace, jacobi_rows, load_scaled, orient, prepare, set_identity};
+use crate::svd::{SvdWorkspace, jacobi_rows, load_scaled, orient, prepare};
 
 /// Largest accepted number of power iterations.
 pub const MAX_POWER_ITERS: u8 = 16;
@@ -339,10 +339,11 @@ fn direction<
             r,
             k,
         );
-        set_identity(ws.j.rows_mut(), r);
+        // Only the rows are needed (step 4 uses Û, not V̂): no rotations
+        // are accumulated.
         jacobi_rows(
             aux,
-            ws.j.rows_mut(),
+            None::<&mut [[T; K]]>,
             &mut ws.norms,
             &mut ws.scale,
             &mut ws.inv_scale,
@@ -391,43 +392,6 @@ fn direction<
         rotations: info.rotations,
         rank: full,
     }))
-}
-
-/// Normalises the converged rows `yᵢ = σ̂ᵢûᵢᵀ` (scaled units, length `len`)
-/// to `ûᵢᵀ` and leaves each direction's factor `wᵢ/σ̂ᵢ` in `w` (original
-/// units, see the module docs; `long = max(R, C)` for `Auto`). A zero row
-/// gets factor 0. Returns the count of full-weight directions.
-fn unit_rows_and_weights<T: Real, const N: usize>(
-    rows: &mut [[T; N]],
-    w: &mut [T],
-    len: usize,
-    long: usize,
-    e: i32,
-    cutoff: Cutoff<T>,
-) -> u32 {
-    let len = len.min(N);
-    let mut smax = T::ZERO;
-    for (s, row) in w.iter_mut().zip(rows.iter()) {
-        *s = sum_sq(&row[..len]).sqrt();
-        smax = smax.max(*s);
-    }
-    let mut full = 0u32;
-    for (s, row) in w.iter_mut().zip(rows.iter_mut()) {
-        let sigma = *s;
-        let (f, kept) = cutoff_factor(sigma, smax, long, e, cutoff);
-        if sigma > T::ZERO && f.is_finite() {
-            let inv = T::ONE / sigma;
-            for v in &mut row[..len] {
-                *v *= inv;
-            }
-            *s = f;
-            full += u32::from(kept);
-        } else {
-            row[..len].fill(T::ZERO);
-            *s = T::ZERO;
-        }
-    }
-    full
 }
 
 /// `dst[a][i] = src[i][a]` for `a < cols`.

@@ -5,7 +5,8 @@
 //! has `k = min(R, C)` rows of length `l = max(R, C)`. Plane rotations `J` are
 //! applied to pairs of rows of `X` until all rows are mutually orthogonal:
 //! `J X = Σ Wᵀ` with orthonormal rows in `Wᵀ`. Then `A = U Σ Vᵀ` follows from
-//! `J` and the final rows.
+//! `J` and the final rows. (The polar factor does not need `J`: the
+//! iteration can skip accumulating it, see [`crate::polar`].)
 //!
 //! Safeguards (after LAPACK's `xGESVJ`; the repository's `docs/svd-notes.md`
 //! records why each is there):
@@ -309,9 +310,12 @@ struct Plan<T> {
     t: T,
 }
 
-/// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`, accumulating
-/// the rotations into the first `k` rows (length `k`) of `j`, which must hold
-/// an orthogonal start (usually the identity). `tol` is the relative
+/// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`. With
+/// `Some(j)` the rotations are accumulated into the first `k` rows (length
+/// `k`) of `j`, which must hold an orthogonal start (usually the identity);
+/// with `None` only the rows of `x` are rotated (half the work per rotation
+/// when `l = k`; the rows of `x` come out bit for bit the same either way,
+/// `J` never feeds back into them). `tol` is the relative
 /// orthogonality tolerance. `norm`, `scale` and `inv` are scratch of length
 /// `k`.
 ///
@@ -334,7 +338,7 @@ struct Plan<T> {
 /// unsquared, so a pair that needs no rotation costs no square root.
 pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     x: &mut [[T; N]],
-    j: &mut [[T; K]],
+    j: Option<&mut [[T; K]]>,
     norm: &mut [T],
     scale: &mut [T],
     inv: &mut [T],
@@ -347,13 +351,18 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     // bounds (no panic path; the callers pass consistent sizes).
     let k = k
         .min(x.len())
-        .min(j.len())
+        .min(j.as_ref().map_or(usize::MAX, |j| j.len()))
         .min(norm.len())
         .min(scale.len())
         .min(inv.len())
         .min(K);
     let l = l.min(N);
-    let (x, j) = (&mut x[..k], &mut j[..k]);
+    let x = &mut x[..k];
+    // Without accumulation `j` is empty and every step below skips it.
+    let j: &mut [[T; K]] = match j {
+        Some(j) => j.get_mut(..k).unwrap_or_default(),
+        None => &mut [],
+    };
     let mut st = RowState {
         norm: &mut norm[..k],
         scale: &mut scale[..k],
@@ -368,14 +377,14 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
     st.inv.fill(T::ONE);
     let mut rotations = 0u32;
     for sweep in 1..=max_sweeps {
-        for (i, (xr, jr)) in x.iter_mut().zip(j.iter_mut()).enumerate() {
-            let d = st.scale[i];
-            if d < lo_band || d > hi_band {
-                fold(&mut xr[..l], &mut jr[..k], d);
-                st.scale[i] = T::ONE;
-                st.inv[i] = T::ONE;
+        let rows = x.iter_mut().zip(st.scale.iter_mut()).zip(st.inv.iter_mut());
+        for (i, (((xr, d), iv), n)) in rows.zip(st.norm.iter_mut()).enumerate() {
+            if *d < lo_band || *d > hi_band {
+                fold(&mut xr[..l], j.get_mut(i).map(|r| &mut r[..k]), *d);
+                *d = T::ONE;
+                *iv = T::ONE;
             }
-            st.norm[i] = kernel::dot(&xr[..l], &xr[..l]).sqrt() * st.scale[i];
+            *n = kernel::dot(&xr[..l], &xr[..l]).sqrt() * *d;
         }
         let mut rotated = false;
         let threshold = sweep <= THRESHOLD_SWEEPS;
@@ -390,12 +399,12 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
                     nmax = n;
                 }
             }
-            if imax != p && imax < k {
-                x.swap(p, imax);
-                j.swap(p, imax);
-                st.norm.swap(p, imax);
-                st.scale.swap(p, imax);
-                st.inv.swap(p, imax);
+            if imax != p {
+                swap_rows(x, p, imax);
+                swap_rows(j, p, imax);
+                swap_rows(st.norm, p, imax);
+                swap_rows(st.scale, p, imax);
+                swap_rows(st.inv, p, imax);
             }
             if nmax <= small {
                 break; // every remaining row is numerically zero
@@ -436,8 +445,8 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
             }
         }
         if !rotated {
-            for (&d, (xr, jr)) in st.scale.iter().zip(x.iter_mut().zip(j.iter_mut())) {
-                fold(&mut xr[..l], &mut jr[..k], d);
+            for (i, (&d, xr)) in st.scale.iter().zip(x.iter_mut()).enumerate() {
+                fold(&mut xr[..l], j.get_mut(i).map(|r| &mut r[..k]), d);
             }
             return Ok(SvdInfo {
                 sweeps: sweep,
@@ -493,8 +502,13 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
     let (xp, xq, next) = pivot_rows(x, r.p, r.q)?;
     let (xp, xq) = (&mut xp[..l], &mut xq[..l]);
     let next = next.map(|n| &n[..l]);
-    let (jp, jq, _) = pivot_rows(j, r.p, r.q)?;
-    let (jp, jq) = (&mut jp[..k], &mut jq[..k]);
+    // No rows of `J` when the rotations are not accumulated.
+    let jrows = if j.is_empty() {
+        None
+    } else {
+        let (jp, jq, _) = pivot_rows(j, r.p, r.q)?;
+        Some((&mut jp[..k], &mut jq[..k]))
+    };
     // w = 1/c = √(1+t²); c² = 1/(1+t²) by a division, off the square root:
     // β needs it first.
     let t = r.t;
@@ -514,9 +528,9 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
         (false, alpha, beta, (dp * w, ip * c), (dq * c, iq * w))
     };
     let known = if p_first {
-        shear_rows::<T, true>(xp, xq, jp, jq, next, alpha, beta)
+        shear_rows::<T, true>(xp, xq, jrows, next, alpha, beta)
     } else {
-        shear_rows::<T, false>(xq, xp, jq, jp, next, alpha, beta)
+        shear_rows::<T, false>(xq, xp, jrows.map(|(p, q)| (q, p)), next, alpha, beta)
     };
     let na = r.a - t * r.g;
     let nb = r.b + t * r.g;
@@ -543,14 +557,13 @@ fn rotate_pair<T: Real, const N: usize, const K: usize>(
 }
 
 /// The shear pair on rows `u, v` of `x` (`u` first) and on the same rows of
-/// `J`; returns the dot of the pivot (`u` if `PIVOT_FIRST`, else `v`) with
+/// `J` (if accumulated); returns the dot of the pivot (`u` if `PIVOT_FIRST`, else `v`) with
 /// `next`, computed on the way.
 #[inline(always)]
 fn shear_rows<T: Real, const PIVOT_FIRST: bool>(
     u: &mut [T],
     v: &mut [T],
-    ju: &mut [T],
-    jv: &mut [T],
+    jrows: Option<(&mut [T], &mut [T])>,
     next: Option<&[T]>,
     alpha: T,
     beta: T,
@@ -562,15 +575,27 @@ fn shear_rows<T: Real, const PIVOT_FIRST: bool>(
             None
         }
     };
-    kernel::shear(ju, jv, alpha, beta);
+    if let Some((ju, jv)) = jrows {
+        kernel::shear(ju, jv, alpha, beta);
+    }
     known
+}
+
+/// Swaps `s[a]` and `s[b]` when both exist (the callers' indices always do:
+/// the check keeps the sweep free of panic paths, and skips the empty `J` of
+/// an iteration that does not accumulate it).
+#[inline(always)]
+fn swap_rows<T>(s: &mut [T], a: usize, b: usize) {
+    if a < s.len() && b < s.len() {
+        s.swap(a, b);
+    }
 }
 
 /// `x ← d·x`, `j ← d·j` (nothing for `d = 1`).
 #[inline]
-fn fold<T: Real>(x: &mut [T], j: &mut [T], d: T) {
+fn fold<T: Real>(x: &mut [T], j: Option<&mut [T]>, d: T) {
     if d != T::ONE {
-        for v in x.iter_mut().chain(j.iter_mut()) {
+        for v in x.iter_mut().chain(j.into_iter().flatten()) {
             *v *= d;
         }
     }
@@ -656,7 +681,7 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
     ws.warm_k = 0; // the kept rotation is consumed (or stale) from here on
     let info = jacobi_rows(
         ws.x.rows_mut(),
-        ws.j.rows_mut(),
+        Some(ws.j.rows_mut()),
         &mut ws.norms,
         &mut ws.scale,
         &mut ws.inv_scale,
