@@ -68,11 +68,7 @@ macro_rules! shape {
         net.init_he(&mut SplitMix64::new(1));
         let mut grad = Box::new(net.zeros_like());
         let mut scratch = Box::new(Mlp2Scratch::new());
-        let sgd_cfg = SgdConfig {
-            lr: 0.7,
-            weight_decay: 1e-4,
-            ..SgdConfig::default()
-        };
+        let sgd_cfg = SgdConfig::default().with_lr(0.7).with_weight_decay(1e-4);
         let sgd = Box::new(Optimizer::new(NoTransform, Sgd::new(sgd_cfg).unwrap()));
         let egd = Box::new(Optimizer::new(
             Egd::<f32, $k, $l>::new(EgdConfig::paper()),
@@ -153,16 +149,13 @@ macro_rules! shape {
             )
         });
         $($(
-            let rcfg = PolarConfig {
-                method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
-                ..PolarConfig::paper()
-            };
+            let rcfg = PolarConfig::paper().with_method(Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 });
             let mut rws = Box::new(RsvdWorkspace::<f32, $k, $l, 128>::new());
             g.bench_function(BenchmarkId::new(concat!("polar_w1_rsvd", $rank), $batch), |b| {
                 b.iter(|| rsvd::polar(black_box(&*w1g), &mut out, &mut rws, &rcfg, 0).unwrap())
             });
             let rsvd_opt = Box::new(Optimizer::new(
-                Egd::<f32, $k, $l, 128>::new(EgdConfig { polar: rcfg, ..EgdConfig::paper() }),
+                Egd::<f32, $k, $l, 128>::new(EgdConfig::paper().with_polar(rcfg)),
                 Sgd::new(sgd_cfg).unwrap(),
             ));
             g.bench_function(BenchmarkId::new(concat!("egd_rsvd", $rank, "_step"), $batch), |b| {

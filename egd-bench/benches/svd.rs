@@ -154,10 +154,7 @@ macro_rules! shape {
         $(
             let mut rws = Box::new(RsvdWorkspace::<$t, $k, $l, 128>::new());
             $(
-                let cfg = PolarConfig {
-                    method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
-                    ..PolarConfig::paper()
-                };
+                let cfg = PolarConfig::paper().with_method(Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 });
                 group.bench_function(BenchmarkId::new(concat!("egd_rsvd_r", $rank), name), |b| {
                     b.iter(|| rsvd::polar(black_box(&*g), &mut out, &mut rws, &cfg, 0).unwrap())
                 });

@@ -24,12 +24,7 @@ fn run(warm: bool, epochs: u64) -> Vec<(u64, f64, f64, f32)> {
     cfg.polar.warm_start = warm;
     let mut opt = Box::new(Optimizer::new(
         Egd::<f32, { 2 * P }, 512>::new(cfg),
-        Sgd::new(SgdConfig {
-            lr: 0.7,
-            weight_decay: 1e-4,
-            ..SgdConfig::default()
-        })
-        .expect("valid"),
+        Sgd::new(SgdConfig::default().with_lr(0.7).with_weight_decay(1e-4)).expect("valid"),
     ));
     let mut rows = Vec::new();
     for e in 0..epochs {

@@ -323,32 +323,29 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
 {
     fn new(cfg: &RunConfig, net: &Mlp2<f32, IN, H, OUT>) -> Result<Box<Self>, EgdError> {
         let sgd = || {
-            Sgd::new(SgdConfig {
-                lr: cfg.lr as f32,
-                weight_decay: cfg.wd as f32,
-                ..SgdConfig::default()
-            })
+            Sgd::new(
+                SgdConfig::default()
+                    .with_lr(cfg.lr as f32)
+                    .with_weight_decay(cfg.wd as f32),
+            )
         };
         let layers = cfg.layers.layers();
         Ok(Box::new(match cfg.optimizer {
             OptKind::Sgd => Self::Sgd(Optimizer::new(NoTransform, sgd()?)),
             OptKind::AdamW => {
                 let adam = AdamW::new(
-                    AdamWConfig {
-                        lr: cfg.lr as f32,
-                        weight_decay: cfg.wd as f32,
-                        ..AdamWConfig::default()
-                    },
+                    AdamWConfig::default()
+                        .with_lr(cfg.lr as f32)
+                        .with_weight_decay(cfg.wd as f32),
                     net,
                 )?;
                 Self::AdamW(Optimizer::new(NoTransform, adam))
             }
             OptKind::Grokfast => {
                 let gf = Grokfast::new(
-                    GrokfastConfig {
-                        alpha: cfg.grokfast_alpha as f32,
-                        lambda: cfg.grokfast_lambda as f32,
-                    },
+                    GrokfastConfig::default()
+                        .with_alpha(cfg.grokfast_alpha as f32)
+                        .with_lambda(cfg.grokfast_lambda as f32),
                     net,
                 )?;
                 Self::Grokfast(Optimizer::new(gf, sgd()?))
@@ -358,34 +355,28 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
                     PolarConfig::newton_schulz()
                 } else if let Some(r) = cfg.rsvd {
                     // The sketches are drawn from the run's seed (and the step).
-                    PolarConfig {
-                        method: Method::Rsvd {
+                    PolarConfig::paper()
+                        .with_method(Method::Rsvd {
                             rank: r.rank,
                             power_iters: r.power_iters,
                             seed: cfg.seed,
-                        },
-                        cutoff: f32_cutoff(cfg.cutoff),
-                        ..PolarConfig::paper()
-                    }
+                        })
+                        .with_cutoff(f32_cutoff(cfg.cutoff))
                 } else {
-                    PolarConfig {
-                        cutoff: f32_cutoff(cfg.cutoff),
-                        warm_start: cfg.warm_start,
-                        ..PolarConfig::paper()
-                    }
+                    PolarConfig::paper()
+                        .with_cutoff(f32_cutoff(cfg.cutoff))
+                        .with_warm_start(cfg.warm_start)
                 };
-                let egd = Egd::new(EgdConfig {
-                    polar,
-                    layers,
-                    switch_off_above: cfg.switch_off.map(|t| t as f32),
-                });
+                let egd = Egd::new(
+                    EgdConfig::default()
+                        .with_polar(polar)
+                        .with_layers(layers)
+                        .with_switch_off_above(cfg.switch_off.map(|t| t as f32)),
+                );
                 Self::Egd(Optimizer::new(egd, sgd()?))
             }
             OptKind::ColNorm => Self::ColNorm(Optimizer::new(
-                ColumnNorm::new(ColumnNormConfig {
-                    layers,
-                    ..ColumnNormConfig::default()
-                }),
+                ColumnNorm::new(ColumnNormConfig::default().with_layers(layers)),
                 sgd()?,
             )),
         }))

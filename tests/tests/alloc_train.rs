@@ -101,11 +101,7 @@ fn egd_sgd_training_step_allocates_nothing() {
         let mut s = Mlp2Scratch::new();
         let mut opt = Optimizer::new(
             Egd::<f32, 46, 64>::new(EgdConfig::paper()),
-            Sgd::new(SgdConfig {
-                lr: 0.1,
-                ..SgdConfig::paper()
-            })
-            .unwrap(),
+            Sgd::new(SgdConfig::paper().with_lr(0.1)).unwrap(),
         );
         let all = pairs();
         let n = allocations_in(|| {
@@ -141,21 +137,17 @@ fn other_optimizers_and_checkpoints_allocate_nothing() {
             Grokfast::new(GrokfastConfig::default(), &net).unwrap(),
             AdamW::new(AdamWConfig::default(), &net).unwrap(),
         );
-        let mom = SgdConfig {
-            momentum: 0.9,
-            nesterov: true,
-            ..SgdConfig::paper()
-        };
+        let mom = SgdConfig::paper().with_momentum(0.9).with_nesterov(true);
         let mut sgd = Optimizer::new(
             ColumnNorm::default(),
             Sgd::with_momentum(mom, &net).unwrap(),
         );
         let mut ns = Optimizer::new(
-            Egd::<f32, 46, 64>::new(EgdConfig {
-                polar: PolarConfig::newton_schulz(),
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            Egd::<f32, 46, 64>::new(
+                EgdConfig::default()
+                    .with_polar(PolarConfig::newton_schulz())
+                    .with_layers(Layers::All),
+            ),
             Sgd::new(SgdConfig::default()).unwrap(),
         );
         type Ckpt = Optimizer<Grokfast<f32, Net>, AdamW<f32, Net>>;
@@ -198,10 +190,7 @@ fn mlp3_dense_mse_step_allocates_nothing() {
             .map(|i| core::array::from_fn(|j| if (i >> (j % 4)) & 1 == 1 { 1.0 } else { -1.0 }))
             .collect();
         let mut opt = Optimizer::new(
-            Egd::<f64, 16, 20>::new(EgdConfig {
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            Egd::<f64, 16, 20>::new(EgdConfig::default().with_layers(Layers::All)),
             Sgd::new(SgdConfig::default()).unwrap(),
         );
         let mut plain = Optimizer::new(NoTransform, Sgd::new(SgdConfig::default()).unwrap());

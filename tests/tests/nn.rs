@@ -520,11 +520,7 @@ fn trains_on_egd_tasks_modular_examples() {
     let mut s = Mlp2Scratch::new();
     let mut opt = Optimizer::new(
         Egd::<f32, 14, 64>::new(EgdConfig::paper()),
-        Sgd::new(SgdConfig {
-            lr: 0.3,
-            ..SgdConfig::paper()
-        })
-        .unwrap(),
+        Sgd::new(SgdConfig::paper().with_lr(0.3)).unwrap(),
     );
     for _ in 0..150 {
         net.batch_grad(&CrossEntropy, train(), &mut grad, &mut s)

@@ -10,15 +10,13 @@ use egd_tests::*;
 use proptest::prelude::*;
 
 fn rsvd_cfg<T: Real>(rank: u16, power_iters: u8, seed: u64, cutoff: Cutoff<T>) -> PolarConfig<T> {
-    PolarConfig {
-        method: Method::Rsvd {
+    PolarConfig::default()
+        .with_method(Method::Rsvd {
             rank,
             power_iters,
             seed,
-        },
-        cutoff,
-        ..PolarConfig::default()
-    }
+        })
+        .with_cutoff(cutoff)
 }
 
 /// The RSVD direction of `g` (as `f64`).
@@ -234,13 +232,7 @@ fn errors_leave_buffers_untouched() {
     let mut ws = Box::new(RsvdWorkspace::<f64, 12, 20, 8>::new());
     let sentinel = Matrix::<f64, 20, 12>::from_fn(|i, j| (i * 100 + j) as f64);
     // Sweep cap: one sweep cannot orthogonalise 8 Gaussian rows.
-    let capped = PolarConfig {
-        svd: SvdConfig {
-            max_sweeps: 1,
-            ..SvdConfig::default()
-        },
-        ..rsvd_cfg(8, 2, 0, Cutoff::Auto)
-    };
+    let capped = rsvd_cfg(8, 2, 0, Cutoff::Auto).with_svd(SvdConfig::default().with_max_sweeps(1));
     let mut out = sentinel;
     assert_eq!(
         rsvd::polar(&a, &mut out, &mut ws, &capped, 0),

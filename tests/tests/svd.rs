@@ -376,22 +376,14 @@ fn bad_cutoff_and_tolerance_are_errors() {
         Cutoff::Clamp(f64::NAN),
         Cutoff::Relative(f64::INFINITY),
     ] {
-        let cfg = PolarConfig {
-            cutoff: c,
-            ..PolarConfig::default()
-        };
+        let cfg = PolarConfig::default().with_cutoff(c);
         assert!(matches!(
             polar(&g, &mut out, &mut ws, &cfg),
             Err(EgdError::InvalidParameter { .. })
         ));
     }
-    let cfg = PolarConfig {
-        svd: SvdConfig {
-            tol: Some(0.0),
-            max_sweeps: 30,
-        },
-        ..PolarConfig::default()
-    };
+    let cfg = PolarConfig::default()
+        .with_svd(SvdConfig::default().with_tol(Some(0.0)).with_max_sweeps(30));
     assert!(matches!(
         polar(&g, &mut out, &mut ws, &cfg),
         Err(EgdError::InvalidParameter { .. })
@@ -466,10 +458,7 @@ fn warm_start_is_exact_and_saves_sweeps() {
         let mut ws_cold = Box::new(SvdWorkspace::<T, 24, 48>::new());
         let mut ws_warm = Box::new(SvdWorkspace::<T, 24, 48>::new());
         let cold = PolarConfig::<T>::default();
-        let warm = PolarConfig::<T> {
-            warm_start: true,
-            ..cold
-        };
+        let warm = cold.with_warm_start(true);
         let (mut sc, mut sw, mut worst) = (0u32, 0u32, 0.0f64);
         let mut g = base;
         for _ in 0..300 {
@@ -494,10 +483,7 @@ fn warm_start_is_exact_and_saves_sweeps() {
     assert!(e32 <= tol::POLAR_F32 * 2.0, "{e32}");
     // A different shape on the same workspace starts cold (and is still right).
     let mut ws = SvdWorkspace::<f64, 24, 48>::new();
-    let warm = PolarConfig::<f64> {
-        warm_start: true,
-        ..PolarConfig::default()
-    };
+    let warm = PolarConfig::default().with_warm_start(true);
     let mut rng = SplitMix64(1);
     let (a, p) = with_singular_values::<48, 24, 24>(&mut rng, &logspace::<24>(0.1, 24));
     let mut q = Matrix::zeros();

@@ -63,7 +63,7 @@
 //! let mut s = Mlp2Scratch::new();
 //! let mut opt = Optimizer::new(
 //!     Grokfast::new(GrokfastConfig::default(), &net)?,
-//!     AdamW::new(AdamWConfig { lr: 1e-2, ..AdamWConfig::default() }, &net)?,
+//!     AdamW::new(AdamWConfig::default().with_lr(1e-2), &net)?,
 //! );
 //! let batch = [(MultiHot(&[0, 3]), 0), (MultiHot(&[1, 5]), 1), (MultiHot(&[2, 4]), 2)];
 //! let first = net.batch_grad(&CrossEntropy, batch, &mut grad, &mut s)?.loss;
@@ -105,6 +105,7 @@ pub const MAX_LAYERS: usize = 8;
 /// assert!(Layers::Mask(0b101).contains(2) && !Layers::Mask(0b101).contains(1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Layers {
     /// Only the first layer's weights (the paper's default for MLPs).
     First,

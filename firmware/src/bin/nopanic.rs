@@ -80,10 +80,7 @@ fn main() -> ! {
     let ok = (|| -> Result<(), Failure> {
         let task = ModularTask::new(P as u32, Op::Add, TRAIN_FRACTION, black_box(1))
             .map_err(|_| Failure)?;
-        let sgd = Sgd::new(SgdConfig {
-            lr: black_box(0.5),
-            ..SgdConfig::default()
-        })?;
+        let sgd = Sgd::new(SgdConfig::default().with_lr(black_box(0.5)))?;
         // SAFETY: the only reference to STATE; fields written before use.
         let s: &mut State = unsafe {
             let p = (&raw mut STATE).cast::<State>();
