@@ -1,4 +1,5 @@
-//! Small networks: dense layers, `ReLU` perceptrons, sparse inputs, losses.
+//! Small networks: dense layers, `ReLU` perceptrons, sparse inputs, losses,
+//! and the [`Params`] view of a network that optimizers and checkpoints use.
 //!
 //! * [`Dense<T, IN, OUT>`](Dense): `y = W x + b`, `W: OUT × IN` row-major
 //!   (row `o` is output unit `o`'s fan-in), optional bias.
@@ -14,6 +15,23 @@
 //!   `O(HIDDEN + OUT)` scalars ([`Mlp2Scratch`]).
 //! * [`Params`]: a uniform view of any network's tensors (name, kind, shape)
 //!   that optimizers and checkpoints use, so they work for every network type.
+//!   Your own network of [`Dense`] layers gets it from one line of
+//!   [`dense_params!`](crate::dense_params) (`Mlp2` and `Mlp3` do the same);
+//!   [`check_params`] checks any impl, hand-written or not, in your tests.
+//!   `cargo run -p egd-core --example custom_network --release` trains a
+//!   user-defined residual network with EGD this way.
+//!
+//! # Errors
+//!
+//! Nothing here writes the weights (`&self`), so an `Err` never touches
+//! them. What an `Err` leaves in the *output* buffers differs by function
+//! and is stated on each: [`Dense::forward`], the networks' `forward` and
+//! [`Loss::loss_grad`] check before writing (untouched); `accumulate` leaves
+//! the gradient untouched and its scratch unspecified; `batch_grad` and
+//! [`Mlp2::batch_grad_blocked`] leave the gradient and scratch unspecified
+//! (untouched only for an empty batch), so the gradient must not be used
+//! after an `Err` — [`Optimizer::step`](crate::optim::Optimizer::step) on it
+//! would train on a partial sum.
 //!
 //! # Example: learn `(a + b) mod 5` from two-hot inputs
 //!
@@ -70,15 +88,28 @@
 //!
 //! A unit test checks these numbers against the constants.
 
+mod batch;
+mod check_params;
 mod dense;
+mod dense_params;
 mod loss;
-mod mlp;
+mod mlp2;
+mod mlp3;
 mod params;
 
+pub use batch::BatchStats;
+pub use check_params::{ParamsDefect, check_params};
 pub use dense::{Dense, Input, MultiHot, relu, relu_backward};
 pub use loss::{CrossEntropy, Loss, Mse, argmax, sign_matches};
-pub use mlp::{BatchStats, Mlp2, Mlp2BlockScratch, Mlp2Scratch, Mlp3, Mlp3Scratch};
+pub use mlp2::{Mlp2, Mlp2BlockScratch, Mlp2Scratch};
+pub use mlp3::{Mlp3, Mlp3Scratch};
 pub use params::{Empty, Kind, Params, TensorInfo, WeightVisitor};
+
+/// What [`dense_params!`](crate::dense_params) expands to calls; not an API.
+#[doc(hidden)]
+pub mod __dense_params {
+    pub use super::dense_params::{info, len};
+}
 
 #[cfg(test)]
 mod tests {

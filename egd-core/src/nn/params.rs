@@ -60,7 +60,8 @@ pub trait WeightVisitor<T: Real> {
     ///
     /// # Errors
     ///
-    /// Whatever the visitor reports; the walk stops at the first error.
+    /// Whatever the visitor reports; the walk stops at the first error
+    /// (see [`Params::visit_weights_mut`]).
     fn visit<const R: usize, const C: usize>(
         &mut self,
         layer: usize,
@@ -72,8 +73,41 @@ pub trait WeightVisitor<T: Real> {
 /// a buffer of the network's own type) and per-parameter optimizer state.
 ///
 /// Tensors are numbered `0..TENSORS` in a fixed order (layer by layer, weight
-/// before bias); out-of-range indices give `None` / an empty slice, never a
-/// panic.
+/// before bias); out-of-range indices give `None` / an empty slice / `false`,
+/// never a panic.
+///
+/// # Implementing it for your own network
+///
+/// A network whose parameters are [`Dense`](super::Dense) layers gets the
+/// whole impl from one line of [`dense_params!`](crate::dense_params) (as
+/// [`Mlp2`](super::Mlp2) and [`Mlp3`](super::Mlp3) do):
+///
+/// ```
+/// use egd_core::dense_params;
+/// use egd_core::nn::{Dense, check_params};
+///
+/// struct TwoTower { left: Dense<f32, 4, 8>, right: Dense<f32, 4, 8>, head: Dense<f32, 8, 2> }
+/// dense_params!(impl Params<f32> for TwoTower { left, right, head });
+///
+/// // In the network's tests:
+/// let net = TwoTower { left: Dense::zeros(true), right: Dense::zeros(true), head: Dense::zeros(false) };
+/// check_params(&net).unwrap();
+/// ```
+///
+/// Any other network implements the trait by hand; optimizers and
+/// checkpoints rely on these rules without re-checking them, and
+/// [`check_params`](super::check_params) tests all of them:
+///
+/// * `info(i)` is `Some` exactly for `i < TENSORS`, names are unique, a bias
+///   has one column, layer indices never decrease and each weight matrix has
+///   a layer of its own; `LEN` is the sum of the tensor lengths and `BYTES`
+///   is `size_of::<Self>()`;
+/// * `tensor(i)` and `tensor_mut(i)` are the same `info(i).len()` scalars,
+///   disjoint from every other tensor's;
+/// * a switched-off tensor holds zeros; `zeros_like` keeps the switches;
+/// * `visit_weights_mut` visits every `Kind::Weight` tensor once, in tensor
+///   order, passing `info`'s layer index and the tensor's own storage as a
+///   `rows × cols` matrix.
 pub trait Params<T: Real> {
     /// Number of tensors.
     const TENSORS: usize;
@@ -86,7 +120,8 @@ pub trait Params<T: Real> {
     fn info(i: usize) -> Option<TensorInfo>;
 
     /// `false` for a tensor that is present but switched off (a disabled
-    /// bias): it stays zero and optimizers skip it.
+    /// bias): it stays zero and optimizers skip it. `false` when
+    /// `i >= TENSORS`.
     fn is_active(&self, i: usize) -> bool;
 
     /// Tensor `i` as a flat row-major slice (empty when `i >= TENSORS`).
@@ -106,7 +141,8 @@ pub trait Params<T: Real> {
     ///
     /// # Errors
     ///
-    /// The first error `v` returns.
+    /// The first error `v` returns. The walk stops there: the matrices
+    /// visited before keep what `v` did to them, the rest are untouched.
     fn visit_weights_mut<V: WeightVisitor<T>>(&mut self, v: &mut V) -> Result<(), EgdError>;
 
     /// Sets every scalar to zero.

@@ -1,81 +1,17 @@
-//! Two- and three-layer `ReLU` perceptrons with per-sample gradient accumulation.
+//! The desktop block path of [`Mlp2`]: [`Mlp2BlockScratch`] and
+//! [`Mlp2::batch_grad_blocked`] / [`Mlp2::evaluate_blocked`], which push `B`
+//! samples at a time through transposed weight copies (the kernels are in
+//! [`kernels`](super::kernels)).
 
-use super::dense::{Dense, Input, relu, relu_backward};
-use super::loss::Loss;
-use super::params::{Kind, Params, TensorInfo, WeightVisitor};
-use crate::error::EgdError;
-use crate::rng::Init;
-use crate::scalar::Real;
-use rand_core::Rng;
-
-mod fast;
-use fast::{
+use super::Mlp2;
+use super::kernels::{
     DOT_LANES, RowCombination, RowUpdate, active_masks, add_into, dots, for_each_tile, transpose,
 };
-
-/// Loss and accuracy over a batch or a data set.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BatchStats<T> {
-    /// Mean loss per sample (without any weight-decay term).
-    pub loss: T,
-    /// Samples predicted correctly (see [`Loss::correct`]).
-    pub correct: usize,
-    /// Samples seen.
-    pub samples: usize,
-}
-
-impl<T: Real> BatchStats<T> {
-    /// `correct / samples` (0 for no samples).
-    #[must_use]
-    pub fn accuracy(&self) -> T {
-        if self.samples == 0 {
-            T::ZERO
-        } else {
-            T::from_usize(self.correct) / T::from_usize(self.samples)
-        }
-    }
-}
-
-const EMPTY_BATCH: EgdError = EgdError::InvalidParameter {
-    name: "batch",
-    expected: "at least one sample",
-};
-
-/// Activation scratch for [`Mlp2`]: `O(HIDDEN + OUT)` scalars, owned by the
-/// caller and reused across samples.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Mlp2Scratch<T, const HIDDEN: usize, const OUT: usize> {
-    /// Hidden activations `ReLU(W1 x + b1)` of the last sample.
-    pub hidden: [T; HIDDEN],
-    /// Outputs (logits) of the last sample.
-    pub out: [T; OUT],
-    /// `∂loss/∂out` (scaled by the batch weight).
-    pub d_out: [T; OUT],
-    /// `∂loss/∂(hidden pre-activation)`.
-    pub d_hidden: [T; HIDDEN],
-}
-
-impl<T: Real, const HIDDEN: usize, const OUT: usize> Mlp2Scratch<T, HIDDEN, OUT> {
-    /// Size in bytes.
-    pub const BYTES: usize = size_of::<Self>();
-
-    /// Zeroed scratch.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            hidden: [T::ZERO; HIDDEN],
-            out: [T::ZERO; OUT],
-            d_out: [T::ZERO; OUT],
-            d_hidden: [T::ZERO; HIDDEN],
-        }
-    }
-}
-
-impl<T: Real, const HIDDEN: usize, const OUT: usize> Default for Mlp2Scratch<T, HIDDEN, OUT> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+use crate::error::EgdError;
+use crate::nn::batch::{BatchStats, EMPTY_BATCH};
+use crate::nn::dense::{Input, relu};
+use crate::nn::loss::Loss;
+use crate::scalar::Real;
 
 /// Scratch for the fast paths [`Mlp2::batch_grad_blocked`] and
 /// [`Mlp2::evaluate_blocked`]: transposed copies of the weights, the
@@ -89,13 +25,13 @@ impl<T: Real, const HIDDEN: usize, const OUT: usize> Default for Mlp2Scratch<T, 
 /// kernels over column tiles of up to 48 outputs; `W2ᵀ` is walked in blocks
 /// of rows that stay in the L1 cache while all `B` samples use them, and
 /// each gradient row of `W2ᵀ` is updated once per block of samples. A sparse
-/// ([`MultiHot`](super::MultiHot), see [`Input::sparse_indices`]) input reads
+/// ([`MultiHot`](crate::nn::MultiHot), see [`Input::sparse_indices`]) input reads
 /// its rows of `W1ᵀ` and adds to its rows of the transposed `W1` gradient
 /// (two contiguous rows instead of two strided columns for a two-hot input)
 /// when `IN ≤ 2·OUT`, as in the modular models; larger sparse inputs and
 /// dense inputs use `W1` as it is. `B = 8` suits desktop CPUs (16 is a few
 /// per cent faster); on a microcontroller the extra `HIDDEN × OUT` matrices
-/// usually do not fit, so use [`Mlp2Scratch`] there.
+/// usually do not fit, so use [`Mlp2Scratch`](crate::nn::Mlp2Scratch) there.
 ///
 /// # Accumulation order
 ///
@@ -123,7 +59,7 @@ impl<T: Real, const HIDDEN: usize, const OUT: usize> Default for Mlp2Scratch<T, 
 ///
 /// [`Mlp2BlockScratch::BYTES`] `= (4·HIDDEN·OUT + 8·HIDDEN + B·(2·HIDDEN + 2·OUT))·size_of::<T>() + 4·(HIDDEN + B·(HIDDEN + 33))`
 /// plus alignment padding: 1 117 152 bytes for the paper's
-/// `Mlp2BlockScratch<f32, 512, 127, 8>` (see the [module docs](super)).
+/// `Mlp2BlockScratch<f32, 512, 127, 8>` (see the [module docs](crate::nn)).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mlp2BlockScratch<T, const HIDDEN: usize, const OUT: usize, const B: usize> {
     hidden: [[T; HIDDEN]; B],
@@ -258,284 +194,14 @@ fn segment(segments: &[u32; MAX_SEGMENTS + 1], b: usize) -> (usize, usize) {
     }
 }
 
-/// A two-layer perceptron `out = W2 · ReLU(W1 x + b1) + b2`, `IN → HIDDEN → OUT`.
-///
-/// The paper's modular-arithmetic model is `Mlp2::<f32, {2 * p}, 512, p>` with
-/// a hidden bias and **no** output bias, fed [`MultiHot`](super::MultiHot)
-/// two-hot inputs, initialised by [`Mlp2::init_he`].
-///
-/// A gradient is a buffer of the same type ([`Mlp2::zeros_like`]); it mirrors
-/// the parameters tensor for tensor.
-///
-/// # Memory
-///
-/// [`Mlp2::BYTES`] `= size_of::<Self>()` ≈
-/// `(HIDDEN·IN + HIDDEN + OUT·HIDDEN + OUT)·size_of::<T>()`; see the table in
-/// the [module docs](super).
-///
-/// ```
-/// use egd_core::nn::{CrossEntropy, Mlp2, Mlp2Scratch, MultiHot};
-/// use egd_core::rng::SplitMix64;
-/// let mut net = Mlp2::<f32, 6, 8, 3>::zeros(true, false);
-/// net.init_he(&mut SplitMix64::new(1));
-/// let mut grad = net.zeros_like();
-/// let mut s = Mlp2Scratch::new();
-/// let batch = [(MultiHot(&[0, 3]), 0), (MultiHot(&[1, 4]), 2)];
-/// let stats = net.batch_grad(&CrossEntropy, batch, &mut grad, &mut s)?;
-/// assert!(stats.loss > 0.0 && stats.samples == 2);
-/// # Ok::<(), egd_core::EgdError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Mlp2<T, const IN: usize, const HIDDEN: usize, const OUT: usize> {
-    /// First layer, `HIDDEN × IN`.
-    pub l1: Dense<T, IN, HIDDEN>,
-    /// Output layer, `OUT × HIDDEN`.
-    pub l2: Dense<T, HIDDEN, OUT>,
-}
-
-/// A three-layer perceptron `IN → H1 → H2 → OUT` with `ReLU` after both hidden
-/// layers. Same conventions as [`Mlp2`].
-///
-/// ```
-/// use egd_core::nn::{Mlp3, Mlp3Scratch, Mse};
-/// use egd_core::rng::SplitMix64;
-/// let mut net = Mlp3::<f64, 4, 5, 3, 1>::zeros(true, true);
-/// net.init_he(&mut SplitMix64::new(2));
-/// let mut grad = net.zeros_like();
-/// let mut s = Mlp3Scratch::new();
-/// let x = [1.0, -1.0, 1.0, 1.0];
-/// let stats = net.batch_grad(&Mse, [(x, [1.0])], &mut grad, &mut s)?;
-/// assert_eq!(stats.samples, 1);
-/// # Ok::<(), egd_core::EgdError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Mlp3<T, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> {
-    /// First layer, `H1 × IN`.
-    pub l1: Dense<T, IN, H1>,
-    /// Second layer, `H2 × H1`.
-    pub l2: Dense<T, H1, H2>,
-    /// Output layer, `OUT × H2`.
-    pub l3: Dense<T, H2, OUT>,
-}
-
-/// Activation scratch for [`Mlp3`]: `O(H1 + H2 + OUT)` scalars.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Mlp3Scratch<T, const H1: usize, const H2: usize, const OUT: usize> {
-    /// First hidden activations.
-    pub h1: [T; H1],
-    /// Second hidden activations.
-    pub h2: [T; H2],
-    /// Outputs of the last sample.
-    pub out: [T; OUT],
-    /// `∂loss/∂out`.
-    pub d_out: [T; OUT],
-    /// `∂loss/∂(second pre-activation)`.
-    pub d_h2: [T; H2],
-    /// `∂loss/∂(first pre-activation)`.
-    pub d_h1: [T; H1],
-}
-
-impl<T: Real, const H1: usize, const H2: usize, const OUT: usize> Mlp3Scratch<T, H1, H2, OUT> {
-    /// Size in bytes.
-    pub const BYTES: usize = size_of::<Self>();
-
-    /// Zeroed scratch.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            h1: [T::ZERO; H1],
-            h2: [T::ZERO; H2],
-            out: [T::ZERO; OUT],
-            d_out: [T::ZERO; OUT],
-            d_h2: [T::ZERO; H2],
-            d_h1: [T::ZERO; H1],
-        }
-    }
-}
-
-impl<T: Real, const H1: usize, const H2: usize, const OUT: usize> Default
-    for Mlp3Scratch<T, H1, H2, OUT>
-{
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The shared batch loop: zero the gradient once, accumulate each sample with
-/// weight `1/n`, return mean loss and accuracy.
-macro_rules! batch_methods {
-    ($scratch:ty) => {
-        /// Mean minibatch gradient: zeroes `grad` (once) and accumulates every
-        /// sample with weight `1/n`, `n` the batch length. The result is the
-        /// gradient of the **mean** loss (the paper's mean cross-entropy); no
-        /// weight-decay term is added here (optimizers add it).
-        ///
-        /// # Errors
-        ///
-        /// [`EgdError::InvalidParameter`] for an empty batch, a bad sparse
-        /// index or label; [`EgdError::NonFinite`] if the loss is NaN/∞. The
-        /// weights are never touched; `grad` holds a partial sum on error.
-        pub fn batch_grad<X, L, I>(
-            &self,
-            loss: &L,
-            batch: I,
-            grad: &mut Self,
-            scratch: &mut $scratch,
-        ) -> Result<BatchStats<T>, EgdError>
-        where
-            X: Input<T, IN>,
-            L: Loss<T, OUT>,
-            I: IntoIterator<Item = (X, L::Target)>,
-            I::IntoIter: ExactSizeIterator,
-        {
-            let iter = batch.into_iter();
-            let n = iter.len();
-            if n == 0 {
-                return Err(EMPTY_BATCH);
-            }
-            grad.fill_zero();
-            grad.set_biases_like(self);
-            let scale = T::ONE / T::from_usize(n);
-            let mut sum = T::ZERO;
-            let mut stats = BatchStats {
-                loss: T::ZERO,
-                correct: 0,
-                samples: 0,
-            };
-            for (x, t) in iter {
-                sum += self.accumulate(&x, t, loss, scale, grad, scratch)?;
-                stats.correct += usize::from(loss.correct(&scratch.out, t));
-                stats.samples += 1;
-            }
-            stats.loss = sum / T::from_usize(stats.samples.max(1));
-            if stats.loss.is_finite() {
-                Ok(stats)
-            } else {
-                Err(EgdError::NonFinite)
-            }
-        }
-
-        /// Mean loss and accuracy over `data` (no gradient).
-        ///
-        /// # Errors
-        ///
-        /// As [`Self::batch_grad`] (an empty data set gives zero samples, `Ok`).
-        pub fn evaluate<X, L, I>(
-            &self,
-            loss: &L,
-            data: I,
-            scratch: &mut $scratch,
-        ) -> Result<BatchStats<T>, EgdError>
-        where
-            X: Input<T, IN>,
-            L: Loss<T, OUT>,
-            I: IntoIterator<Item = (X, L::Target)>,
-        {
-            let mut sum = T::ZERO;
-            let mut stats = BatchStats {
-                loss: T::ZERO,
-                correct: 0,
-                samples: 0,
-            };
-            for (x, t) in data {
-                let y = self.forward(&x, scratch)?;
-                sum += loss.loss(y, t)?;
-                stats.correct += usize::from(loss.correct(y, t));
-                stats.samples += 1;
-            }
-            stats.loss = sum / T::from_usize(stats.samples.max(1));
-            if stats.loss.is_finite() {
-                Ok(stats)
-            } else {
-                Err(EgdError::NonFinite)
-            }
-        }
-    };
-}
-
 impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN, HIDDEN, OUT> {
-    /// Size in bytes (`size_of::<Self>()`); a gradient buffer is the same size.
-    pub const BYTES: usize = size_of::<Self>();
-    /// Number of scalars (disabled biases included).
-    pub const PARAMS: usize = HIDDEN * IN + HIDDEN + OUT * HIDDEN + OUT;
-
-    /// All-zero parameters; `hidden_bias` / `out_bias` switch the biases on.
-    #[must_use]
-    pub const fn zeros(hidden_bias: bool, out_bias: bool) -> Self {
-        Self {
-            l1: Dense::zeros(hidden_bias),
-            l2: Dense::zeros(out_bias),
-        }
-    }
-
-    /// A zeroed buffer of the same shape and bias switches (for gradients and
-    /// optimizer state).
-    #[must_use]
-    pub const fn zeros_like(&self) -> Self {
-        Self::zeros(self.l1.bias, self.l2.bias)
-    }
-
-    fn set_biases_like(&mut self, other: &Self) {
-        self.l1.bias = other.l1.bias;
-        self.l2.bias = other.l2.bias;
-    }
-
-    /// The paper's initialisation: `W1 ~ N(0, 2/IN)`, `W2 ~ N(0, 2/HIDDEN)`
-    /// (He normal), biases zero. Draws `W1` then `W2`, row-major.
-    pub fn init_he<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        self.l1.init(Init::HeNormal, Init::Zeros, rng);
-        self.l2.init(Init::HeNormal, Init::Zeros, rng);
-    }
-
-    /// Forward pass; returns the outputs (held in `scratch`).
-    ///
-    /// # Errors
-    ///
-    /// [`EgdError::InvalidParameter`] for an invalid sparse input.
-    pub fn forward<'s, X: Input<T, IN> + ?Sized>(
-        &self,
-        x: &X,
-        scratch: &'s mut Mlp2Scratch<T, HIDDEN, OUT>,
-    ) -> Result<&'s [T; OUT], EgdError> {
-        self.l1.forward(x, &mut scratch.hidden)?;
-        relu(&mut scratch.hidden);
-        self.l2.forward_unchecked(&scratch.hidden, &mut scratch.out);
-        Ok(&scratch.out)
-    }
-
-    /// One sample: forward, loss, and `grad += scale · ∇loss` (sparse inputs
-    /// touch only their columns of `grad.l1.w`). Returns the sample's loss.
-    ///
-    /// # Errors
-    ///
-    /// As [`Loss::loss_grad`] and [`Input::validate`]; `grad` is untouched on error.
-    pub fn accumulate<X: Input<T, IN> + ?Sized, L: Loss<T, OUT>>(
-        &self,
-        x: &X,
-        target: L::Target,
-        loss: &L,
-        scale: T,
-        grad: &mut Self,
-        s: &mut Mlp2Scratch<T, HIDDEN, OUT>,
-    ) -> Result<T, EgdError> {
-        self.forward(x, s)?;
-        let l = loss.loss_grad(&s.out, target, scale, &mut s.d_out)?;
-        self.l2.accumulate_grad(&s.hidden, &s.d_out, &mut grad.l2);
-        self.l2.backprop(&s.d_out, &mut s.d_hidden);
-        relu_backward(&s.hidden, &mut s.d_hidden);
-        self.l1.accumulate_grad(x, &s.d_hidden, &mut grad.l1);
-        Ok(l)
-    }
-
-    batch_methods!(Mlp2Scratch<T, HIDDEN, OUT>);
-
     /// Whether sparse inputs may use the transposed layer 1: `W1ᵀ` fits in
     /// [`Mlp2BlockScratch`] (`IN ≤ 2·OUT`).
     const SPARSE_T: bool = IN.div_ceil(2) <= OUT;
 
     /// Layer 1 and `ReLU` for one sample into `h`, from `W1ᵀ` (flat, `IN`
     /// rows of `HIDDEN`) for a sparse input when given: the same sums in the
-    /// same order as [`Dense::forward`].
+    /// same order as [`Dense::forward`](crate::nn::Dense::forward).
     fn hidden_into<X: Input<T, IN> + ?Sized>(
         &self,
         x: &X,
@@ -698,8 +364,10 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     ///
     /// # Errors
     ///
-    /// As [`Self::batch_grad`]. The weights are never touched, but `grad`
-    /// holds unspecified values on error (it doubles as the `W1ᵀ` buffer).
+    /// As [`Self::batch_grad`]. On `Err` the weights (`self`) are untouched,
+    /// and for an empty batch so are `grad` and `s`. Otherwise `grad` and
+    /// `s` are unspecified: `grad` doubles as the `W1ᵀ` buffer, so it may
+    /// hold transposed weights rather than a partial sum.
     pub fn batch_grad_blocked<X, L, I, const B: usize>(
         &self,
         loss: &L,
@@ -824,7 +492,8 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     ///
     /// # Errors
     ///
-    /// As [`Self::evaluate`].
+    /// As [`Self::evaluate`]: on `Err` only `s` has been written
+    /// (unspecified); the weights are untouched.
     pub fn evaluate_blocked<X, L, I, const B: usize>(
         &self,
         loss: &L,
@@ -873,229 +542,5 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
         } else {
             Err(EgdError::NonFinite)
         }
-    }
-}
-
-impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize>
-    Mlp3<T, IN, H1, H2, OUT>
-{
-    /// Size in bytes (`size_of::<Self>()`); a gradient buffer is the same size.
-    pub const BYTES: usize = size_of::<Self>();
-    /// Number of scalars (disabled biases included).
-    pub const PARAMS: usize = H1 * IN + H1 + H2 * H1 + H2 + OUT * H2 + OUT;
-
-    /// All-zero parameters; `hidden_bias` switches both hidden biases.
-    #[must_use]
-    pub const fn zeros(hidden_bias: bool, out_bias: bool) -> Self {
-        Self {
-            l1: Dense::zeros(hidden_bias),
-            l2: Dense::zeros(hidden_bias),
-            l3: Dense::zeros(out_bias),
-        }
-    }
-
-    /// A zeroed buffer of the same shape and bias switches.
-    #[must_use]
-    pub const fn zeros_like(&self) -> Self {
-        Self {
-            l1: Dense::zeros(self.l1.bias),
-            l2: Dense::zeros(self.l2.bias),
-            l3: Dense::zeros(self.l3.bias),
-        }
-    }
-
-    fn set_biases_like(&mut self, other: &Self) {
-        self.l1.bias = other.l1.bias;
-        self.l2.bias = other.l2.bias;
-        self.l3.bias = other.l3.bias;
-    }
-
-    /// He-normal weights (fan-in of each layer), zero biases; layer by layer.
-    pub fn init_he<R: Rng + ?Sized>(&mut self, rng: &mut R) {
-        self.l1.init(Init::HeNormal, Init::Zeros, rng);
-        self.l2.init(Init::HeNormal, Init::Zeros, rng);
-        self.l3.init(Init::HeNormal, Init::Zeros, rng);
-    }
-
-    /// Forward pass; returns the outputs (held in `scratch`).
-    ///
-    /// # Errors
-    ///
-    /// [`EgdError::InvalidParameter`] for an invalid sparse input.
-    pub fn forward<'s, X: Input<T, IN> + ?Sized>(
-        &self,
-        x: &X,
-        scratch: &'s mut Mlp3Scratch<T, H1, H2, OUT>,
-    ) -> Result<&'s [T; OUT], EgdError> {
-        self.l1.forward(x, &mut scratch.h1)?;
-        relu(&mut scratch.h1);
-        self.l2.forward_unchecked(&scratch.h1, &mut scratch.h2);
-        relu(&mut scratch.h2);
-        self.l3.forward_unchecked(&scratch.h2, &mut scratch.out);
-        Ok(&scratch.out)
-    }
-
-    /// One sample: forward, loss, and `grad += scale · ∇loss`. Returns the loss.
-    ///
-    /// # Errors
-    ///
-    /// As [`Loss::loss_grad`] and [`Input::validate`]; `grad` is untouched on error.
-    pub fn accumulate<X: Input<T, IN> + ?Sized, L: Loss<T, OUT>>(
-        &self,
-        x: &X,
-        target: L::Target,
-        loss: &L,
-        scale: T,
-        grad: &mut Self,
-        s: &mut Mlp3Scratch<T, H1, H2, OUT>,
-    ) -> Result<T, EgdError> {
-        self.forward(x, s)?;
-        let l = loss.loss_grad(&s.out, target, scale, &mut s.d_out)?;
-        self.l3.accumulate_grad(&s.h2, &s.d_out, &mut grad.l3);
-        self.l3.backprop(&s.d_out, &mut s.d_h2);
-        relu_backward(&s.h2, &mut s.d_h2);
-        self.l2.accumulate_grad(&s.h1, &s.d_h2, &mut grad.l2);
-        self.l2.backprop(&s.d_h2, &mut s.d_h1);
-        relu_backward(&s.h1, &mut s.d_h1);
-        self.l1.accumulate_grad(x, &s.d_h1, &mut grad.l1);
-        Ok(l)
-    }
-
-    batch_methods!(Mlp3Scratch<T, H1, H2, OUT>);
-}
-
-const fn weight(name: &'static str, layer: usize, rows: usize, cols: usize) -> Option<TensorInfo> {
-    Some(TensorInfo {
-        name,
-        kind: Kind::Weight,
-        layer,
-        rows,
-        cols,
-    })
-}
-
-const fn bias(name: &'static str, layer: usize, rows: usize) -> Option<TensorInfo> {
-    Some(TensorInfo {
-        name,
-        kind: Kind::Bias,
-        layer,
-        rows,
-        cols: 1,
-    })
-}
-
-/// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`.
-impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Params<T>
-    for Mlp2<T, IN, HIDDEN, OUT>
-{
-    const TENSORS: usize = 4;
-    const LEN: usize = Self::PARAMS;
-    const BYTES: usize = size_of::<Self>();
-
-    fn info(i: usize) -> Option<TensorInfo> {
-        match i {
-            0 => weight("l1.weight", 0, HIDDEN, IN),
-            1 => bias("l1.bias", 0, HIDDEN),
-            2 => weight("l2.weight", 1, OUT, HIDDEN),
-            3 => bias("l2.bias", 1, OUT),
-            _ => None,
-        }
-    }
-    fn is_active(&self, i: usize) -> bool {
-        match i {
-            0 | 2 => true,
-            1 => self.l1.bias,
-            3 => self.l2.bias,
-            _ => false,
-        }
-    }
-    fn tensor(&self, i: usize) -> &[T] {
-        match i {
-            0 => self.l1.w.as_slice(),
-            1 => &self.l1.b,
-            2 => self.l2.w.as_slice(),
-            3 => &self.l2.b,
-            _ => &[],
-        }
-    }
-    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
-        match i {
-            0 => self.l1.w.as_mut_slice(),
-            1 => &mut self.l1.b,
-            2 => self.l2.w.as_mut_slice(),
-            3 => &mut self.l2.b,
-            _ => &mut [],
-        }
-    }
-    fn zeros_like(&self) -> Self {
-        Self::zeros(self.l1.bias, self.l2.bias)
-    }
-    fn visit_weights_mut<V: WeightVisitor<T>>(&mut self, v: &mut V) -> Result<(), EgdError> {
-        v.visit(0, &mut self.l1.w)?;
-        v.visit(1, &mut self.l2.w)
-    }
-}
-
-/// Tensors: `0 l1.weight`, `1 l1.bias`, `2 l2.weight`, `3 l2.bias`, `4 l3.weight`, `5 l3.bias`.
-impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> Params<T>
-    for Mlp3<T, IN, H1, H2, OUT>
-{
-    const TENSORS: usize = 6;
-    const LEN: usize = Self::PARAMS;
-    const BYTES: usize = size_of::<Self>();
-
-    fn info(i: usize) -> Option<TensorInfo> {
-        match i {
-            0 => weight("l1.weight", 0, H1, IN),
-            1 => bias("l1.bias", 0, H1),
-            2 => weight("l2.weight", 1, H2, H1),
-            3 => bias("l2.bias", 1, H2),
-            4 => weight("l3.weight", 2, OUT, H2),
-            5 => bias("l3.bias", 2, OUT),
-            _ => None,
-        }
-    }
-    fn is_active(&self, i: usize) -> bool {
-        match i {
-            0 | 2 | 4 => true,
-            1 => self.l1.bias,
-            3 => self.l2.bias,
-            5 => self.l3.bias,
-            _ => false,
-        }
-    }
-    fn tensor(&self, i: usize) -> &[T] {
-        match i {
-            0 => self.l1.w.as_slice(),
-            1 => &self.l1.b,
-            2 => self.l2.w.as_slice(),
-            3 => &self.l2.b,
-            4 => self.l3.w.as_slice(),
-            5 => &self.l3.b,
-            _ => &[],
-        }
-    }
-    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
-        match i {
-            0 => self.l1.w.as_mut_slice(),
-            1 => &mut self.l1.b,
-            2 => self.l2.w.as_mut_slice(),
-            3 => &mut self.l2.b,
-            4 => self.l3.w.as_mut_slice(),
-            5 => &mut self.l3.b,
-            _ => &mut [],
-        }
-    }
-    fn zeros_like(&self) -> Self {
-        Self {
-            l1: Dense::zeros(self.l1.bias),
-            l2: Dense::zeros(self.l2.bias),
-            l3: Dense::zeros(self.l3.bias),
-        }
-    }
-    fn visit_weights_mut<V: WeightVisitor<T>>(&mut self, v: &mut V) -> Result<(), EgdError> {
-        v.visit(0, &mut self.l1.w)?;
-        v.visit(1, &mut self.l2.w)?;
-        v.visit(2, &mut self.l3.w)
     }
 }
