@@ -767,7 +767,7 @@ fn overflows_on_next_step<X, B>(
     let mut q = net(49);
     let mut opt = make(&q);
     checkpoint::restore(&crafted, &mut q, &mut opt).expect("in-domain state restores");
-    let mut g = *grad;
+    let mut g = (*grad).clone();
     assert_eq!(opt.step(&mut q, &mut g), Err(EgdError::NonFinite));
     assert_eq!(snapshot(&q, &opt), crafted);
 }

@@ -94,8 +94,8 @@ fn sgd_l2_on_weights_only_by_default() {
     let (lr, wd) = (0.1, 0.01);
     let p0 = net64(1);
     let g0 = synthetic(2);
-    let mut p = p0;
-    let mut g = g0;
+    let mut p = p0.clone();
+    let mut g = g0.clone();
     let mut opt = Optimizer::new(
         NoTransform,
         Sgd::new(SgdConfig::default().with_lr(lr).with_weight_decay(wd)).unwrap(),
@@ -121,7 +121,7 @@ fn sgd_decoupled_decay_and_bias_decay() {
     let (lr, dwd) = (0.1, 0.05);
     let p0 = net64(3);
     let g0 = synthetic(4);
-    let (mut p, mut g) = (p0, g0);
+    let (mut p, mut g) = (p0.clone(), g0.clone());
     let cfg = SgdConfig::default()
         .with_lr(lr)
         .with_decoupled_weight_decay(dwd)
@@ -148,7 +148,7 @@ fn sgd_momentum_and_nesterov() {
             .with_momentum(mu)
             .with_nesterov(nesterov);
         let mut opt = Optimizer::new(NoTransform, Sgd::with_momentum(cfg, &p0).unwrap());
-        let mut p = p0;
+        let mut p = p0.clone();
         opt.step(&mut p, &mut g1.clone()).unwrap();
         opt.step(&mut p, &mut g2.clone()).unwrap();
         for k in 0..p.l1.w.as_slice().len() {
@@ -169,7 +169,7 @@ fn adamw_first_step_is_signed_lr() {
     let cfg = AdamWConfig::default().with_lr(0.01).with_weight_decay(0.1);
     let p0 = net64(8);
     let g0 = synthetic(9);
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut opt = Optimizer::new(NoTransform, AdamW::new(cfg, &p0).unwrap());
     opt.step(&mut p, &mut g0.clone()).unwrap();
     assert_eq!(opt.base.steps(), 1);
@@ -190,7 +190,7 @@ fn adamw_first_step_is_signed_lr() {
 fn zero_gradient_gives_zero_update() {
     let p0 = net(10);
     let z = p0.zeros_like();
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut adam = Optimizer::new(
         NoTransform,
         AdamW::new(AdamWConfig::default().with_weight_decay(0.0), &p0).unwrap(),
@@ -227,7 +227,7 @@ fn grokfast_ema_starts_at_first_gradient() {
         Sgd::<f64>::new(SgdConfig::default().with_lr(1.0)).unwrap(),
     );
     assert!(!opt.transform.started());
-    let mut p = p0;
+    let mut p = p0.clone();
     opt.step(&mut p, &mut g1.clone()).unwrap();
     assert_eq!(opt.transform.ema().l1.w, g1.l1.w);
     opt.step(&mut p, &mut g2.clone()).unwrap();
@@ -246,7 +246,7 @@ fn grokfast_ema_starts_at_first_gradient() {
 fn column_norm_normalises_first_layer_rows() {
     let p0 = net64(14);
     let g0 = synthetic(15);
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut opt = Optimizer::new(
         ColumnNorm::new(ColumnNormConfig::default()),
         Sgd::<f64>::new(SgdConfig::default().with_lr(0.5)).unwrap(),
@@ -278,7 +278,7 @@ fn egd_whitens_first_layer_after_l2_and_leaves_the_rest() {
     let (lr, wd) = (0.3f32, 1e-2f32);
     let p0 = net(16);
     let g0 = grad_at(&p0, 0);
-    let mut p = p0;
+    let mut p = p0.clone();
     let cfg = EgdConfig::default().with_polar(PolarConfig::paper());
     let mut opt = Optimizer::new(
         EgdP::new(cfg),
@@ -343,7 +343,7 @@ fn egd_layer_policies_on_mlp3() {
         (Layers::All, [true, true, true]),
         (Layers::Mask(0b110), [false, true, true]),
     ] {
-        let mut p = net;
+        let mut p = net.clone();
         let mut g = p.zeros_like();
         p.batch_grad(
             &CrossEntropy,
@@ -396,7 +396,7 @@ fn egd_switch_off_falls_back_to_the_base_optimizer() {
     assert!(egd.transform.observe_accuracy(0.96));
     assert!(egd.transform.observe_accuracy(0.1)); // latched
     let mut plain = Optimizer::new(NoTransform, sgd(0.1));
-    let (mut a, mut b) = (p0, p0);
+    let (mut a, mut b) = (p0.clone(), p0.clone());
     let info = egd.step(&mut a, &mut grad_at(&p0, 0)).unwrap();
     plain.step(&mut b, &mut grad_at(&p0, 0)).unwrap();
     assert!(!info.transformed && info.polar[0].is_none());
@@ -523,7 +523,7 @@ where
     let mut p = net(30);
     train(&mut p, &mut opt, 0..3);
     let before = snapshot(&p, &opt);
-    let (mut twin_p, mut twin) = (p, opt.clone());
+    let (mut twin_p, mut twin) = (p.clone(), opt.clone());
     let scaled = |net: &Net| {
         let mut g = grad_at(net, 3);
         for i in 0..4 {
