@@ -24,10 +24,43 @@
 //!
 //! * `Matrix<T, R, C>` has `R` rows and `C` columns, stored row-major.
 //! * Shapes are const generics and checked at compile time; data problems
-//!   (NaN, infinity, no convergence) come back as `Err` and leave the caller's
-//!   buffers untouched.
+//!   (NaN, infinity, no convergence, bad parameters, short buffers) come
+//!   back as `Err` (see [the error contract](#error-contract)).
 //! * Scratch memory is an explicit workspace type owned by the caller; every
 //!   such type states its size in bytes as an associated `BYTES` constant.
+//! * Placement is the caller's: every network, scratch, workspace and
+//!   optimizer type is built by a `const fn`, so it can be a `static`; a fresh
+//!   network, scratch or workspace is all-zero bytes (biases off), so such a
+//!   `static` costs no flash (`.bss`). None of them is `Copy` (the paper's
+//!   model is 783 KB): copies are explicit `clone`s, `clone_from` copies in
+//!   place, `Box::<Mlp2<…>>::default()` zeroes straight into the heap, and
+//!   in-place initialisers (`Mlp2::reset`, `AdamW::reset`, …) re-initialise
+//!   without building a value on the stack.
+//!
+//! ## Error contract
+//!
+//! What an `Err` leaves behind, by what was passed in:
+//!
+//! * **Weights and optimizer state** (the network passed as `&mut` to
+//!   [`Optimizer::step`](optim::Optimizer::step), momentum, moments, step
+//!   counters, Grokfast's EMA, EGD's switch-off flag and step count) are
+//!   bit-for-bit unchanged by every `Err`, and by
+//!   [`checkpoint::restore`] refusing a checkpoint.
+//! * **Output buffers of functions that check before they write** are
+//!   untouched: [`polar::polar`] and [`polar::polar_in_place`] (`out` / `g`),
+//!   [`svd::svd`] (`u`, `s`, `v`), [`rsvd::polar`], [`checkpoint::save`]
+//!   (the byte buffer), [`Loss::loss_grad`](nn::Loss::loss_grad), the
+//!   per-sample `accumulate` (the gradient).
+//! * **Buffers that are work in progress** are unspecified after an `Err`:
+//!   the gradient of `batch_grad` / `batch_grad_blocked` (a partial sum; it is
+//!   untouched only for an empty batch), the `grad` argument of
+//!   [`Optimizer::step`](optim::Optimizer::step) (it is the step's scratch,
+//!   `Ok` or `Err`), every activation scratch, and every SVD/RSVD workspace
+//!   (including EGD's warm-start rotation). Overwrite them before reading:
+//!   the next `batch_grad` does.
+//!
+//! Each function's `# Errors` section names its errors and, where it differs
+//! from the above, what it leaves.
 //!
 //! ## Numerical behaviour
 //!

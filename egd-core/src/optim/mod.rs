@@ -303,8 +303,14 @@ impl<X, B> Optimizer<X, B> {
     ///   Grokfast's EMA) would be NaN/∞,
     /// * [`EgdError::NotConverged`] from EGD's SVD.
     ///
-    /// On every error, `params` and all optimizer state are bit-for-bit
-    /// unchanged; `grad` is unspecified. On `Ok`, every value written is
+    /// On every error, `params` and all optimizer state (momentum, moments,
+    /// step counters, Grokfast's EMA and started flag, EGD's switch-off flag,
+    /// step count and [`Egd::last_info`]) are bit-for-bit unchanged. `grad` is
+    /// unspecified, `Ok` or `Err`: it is the step's scratch (after `Ok` it
+    /// holds the direction the update used, after `Err` partial work, e.g. the
+    /// gradient with L2 added or a half-whitened layer). EGD's SVD workspace
+    /// is scratch too (with [`warm_start`](crate::polar::PolarConfig::warm_start)
+    /// its kept rotation may have moved). On `Ok`, every value written is
     /// finite.
     pub fn step<T: Real, N: Params<T>>(
         &mut self,
