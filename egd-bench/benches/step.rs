@@ -23,7 +23,7 @@
 //! `cargo bench -p egd-bench --bench step`; the HTML report is
 //! `target/criterion/report/index.html`.
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
 use egd_core::polar::{Method, PolarConfig, polar};
@@ -201,17 +201,4 @@ fn step_benches(c: &mut Criterion) {
 
 criterion_group!(benches, step_benches);
 
-// Like `criterion_main!`, but on a thread with a large stack: the paper-size
-// networks, gradients and optimizer states are stack values, and
-// `iter_batched_ref` clones them for every batch.
-fn main() {
-    std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(|| {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        })
-        .expect("spawn the bench thread")
-        .join()
-        .expect("benches ran");
-}
+criterion_main!(benches);

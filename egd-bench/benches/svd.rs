@@ -17,7 +17,9 @@
 //! `cargo bench -p egd-bench --bench svd`; ratios go in the README; the
 //! HTML report is `target/criterion/report/index.html`.
 
-use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group};
+use criterion::{
+    AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group, criterion_main,
+};
 use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
@@ -188,17 +190,4 @@ fn svd_benches(c: &mut Criterion) {
 
 criterion_group!(benches, svd_benches);
 
-// Like `criterion_main!`, but on a thread with a large stack: the workspaces
-// are built as stack values before they are boxed (2.6 MB for the f64
-// EGD-RSVD one at 512×254), more than the main thread's 8 MiB in total.
-fn main() {
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(|| {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        })
-        .expect("spawn the bench thread")
-        .join()
-        .expect("benches ran");
-}
+criterion_main!(benches);

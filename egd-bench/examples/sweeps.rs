@@ -22,10 +22,8 @@ fn run(warm: bool, epochs: u64) -> Vec<(u64, f64, f64, f32)> {
     let mut s = Box::new(Mlp2BlockScratch::<f32, 512, P, 8>::new());
     let mut cfg = EgdConfig::paper();
     cfg.polar.warm_start = warm;
-    let mut opt = Box::new(Optimizer::new(
-        Egd::<f32, { 2 * P }, 512>::new(cfg),
-        Sgd::new(SgdConfig::default().with_lr(0.7).with_weight_decay(1e-4)).expect("valid"),
-    ));
+    let sgd = Sgd::new(SgdConfig::new(0.7).with_weight_decay(1e-4)).expect("valid");
+    let mut opt = Box::new(Optimizer::new(Egd::<f32, { 2 * P }, 512>::new(cfg), sgd));
     let mut rows = Vec::new();
     for e in 0..epochs {
         let epoch = task.epoch(e, 512, Remainder::Drop).expect("valid");
@@ -60,12 +58,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(40);
     let (cold, warm) = std::thread::scope(|sc| {
-        let b = |w| {
-            std::thread::Builder::new()
-                .stack_size(256 << 20)
-                .spawn_scoped(sc, move || run(w, epochs))
-                .unwrap()
-        };
+        let b = |w| sc.spawn(move || run(w, epochs));
         let (c, w) = (b(false), b(true));
         (c.join().unwrap(), w.join().unwrap())
     });

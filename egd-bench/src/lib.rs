@@ -10,7 +10,7 @@
 //! | [`config`] | presets, flags and their validation into a [`RunConfig`](config::RunConfig) |
 //! | [`shapes`] | the network shapes compiled in, and the dispatch to them |
 //! | [`train`] | one training run (the paper's loop, `f32`), milestones |
-//! | [`pool`] | many runs on `--jobs` big-stack worker threads |
+//! | [`pool`] | many runs on `--jobs` worker threads |
 //! | [`plan`] | the deterministic run list of `compare`/`sweep`, its fingerprint, `--shard I/N` |
 //! | [`record`] | one run as a `serde` record: the JSON of `--json` and of results files |
 //! | [`results`] | results files: one JSON line per finished run, torn-line safe; resume |

@@ -69,16 +69,6 @@ fn allocations_in(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
-/// Runs `f` on a thread with a big stack (the model types live on the stack).
-fn big_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
 const P: usize = 23;
 type Net = Mlp2<f32, { 2 * P }, 64, P>;
 
@@ -94,7 +84,7 @@ fn counter_sees_allocations() {
 
 #[test]
 fn egd_sgd_training_step_allocates_nothing() {
-    big_stack(|| {
+    {
         let mut net = Net::zeros(true, false);
         net.init_he(&mut SplitMix64::new(1));
         let mut grad = net.zeros_like();
@@ -122,12 +112,12 @@ fn egd_sgd_training_step_allocates_nothing() {
             assert!(eval.unwrap().loss.is_finite());
         });
         assert_eq!(n, 0, "a training step allocated");
-    });
+    }
 }
 
 #[test]
 fn other_optimizers_and_checkpoints_allocate_nothing() {
-    big_stack(|| {
+    {
         let mut net = Net::zeros(true, false);
         net.init_he(&mut SplitMix64::new(2));
         let mut grad = net.zeros_like();
@@ -176,12 +166,12 @@ fn other_optimizers_and_checkpoints_allocate_nothing() {
             assert!(checkpoint::restore(&buf, &mut net, &mut adam).is_err());
         });
         assert_eq!(n, 0);
-    });
+    }
 }
 
 #[test]
 fn mlp3_dense_mse_step_allocates_nothing() {
-    big_stack(|| {
+    {
         let mut net = Mlp3::<f64, 20, 16, 8, 1>::zeros(true, true);
         net.init_he(&mut SplitMix64::new(3));
         let mut grad = net.zeros_like();
@@ -215,5 +205,5 @@ fn mlp3_dense_mse_step_allocates_nothing() {
             }
         });
         assert_eq!(n, 0);
-    });
+    }
 }

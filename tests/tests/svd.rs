@@ -79,7 +79,7 @@ fn check<const R: usize, const C: usize, const N: usize, const K: usize, const L
     let a32_64 = to_f64(&a32);
     // f32 oracle: the exact reference if any, else the f64 path on the same (rounded) data.
     let ref32 = match reference {
-        Some(r) => *r,
+        Some(r) => (*r).clone(),
         None => run::<f64, R, C, N, K, L>(&a32_64, &a32_64, None, full_rank).2,
     };
     let (o32, _, _) = run::<f32, R, C, N, K, L>(&a32_64, &a32, Some(&ref32), full_rank);
@@ -333,7 +333,7 @@ fn zero_gives_zero_and_nonfinite_is_rejected() {
             let mut out = Matrix::from_fn(|_, _| 7.0);
             assert_eq!(polar(&g, &mut out, &mut ws, &cfg), Err(EgdError::NonFinite));
             assert_eq!(out, Matrix::from_fn(|_, _| 7.0), "output untouched");
-            let mut gi = g;
+            let mut gi = g.clone();
             assert_eq!(
                 egd_core::polar::polar_in_place(&mut gi, &mut ws, &cfg),
                 Err(EgdError::NonFinite)
@@ -444,7 +444,7 @@ fn newton_schulz_is_approximate_but_close() {
     assert_eq!(qt, transpose(&q));
     let mut qi = a;
     egd_core::polar::polar_in_place(&mut qi, &mut ws, &PolarConfig::newton_schulz()).unwrap();
-    assert_eq!(qi, q);
+    assert_eq!(*qi, q);
 }
 
 /// Warm start: the same accuracy as a cold start on every call of a drifting
