@@ -37,6 +37,7 @@ use egd_core::optim::{
 };
 use egd_core::polar::{Cutoff, Method, PolarConfig};
 use egd_core::rng::{Init as CoreInit, SplitMix64};
+use egd_core::rsvd::RsvdWorkspace;
 use egd_tasks::{Dataset, Init, ModExample, ParityExample, Remainder};
 use std::time::Instant;
 
@@ -277,12 +278,15 @@ impl<const IN: usize, const OUT: usize> Adapter<IN, OUT> for Parity {
 }
 
 /// The optimizers, dispatched at run time inside one training loop per shape.
+/// EGD's workspace, for ranks up to `MAX_RANK` (EGD-RSVD).
+type Workspace<const K: usize, const L: usize> = RsvdWorkspace<f32, K, L, { MAX_RANK as usize }>;
+
 /// (The network-sized states are boxed: the enum itself stays small.)
 enum AnyOpt<N, const K: usize, const L: usize> {
     Sgd(Optimizer<NoTransform, Sgd<f32>>),
     AdamW(Box<Optimizer<NoTransform, AdamW<f32, N>>>),
     Grokfast(Box<Optimizer<Grokfast<f32, N>, Sgd<f32>>>),
-    Egd(Box<Optimizer<Egd<f32, K, L, { MAX_RANK as usize }>, Sgd<f32>>>),
+    Egd(Optimizer<Egd<f32, K, L, { MAX_RANK as usize }, Box<Workspace<K, L>>>, Sgd<f32>>),
     ColNorm(Optimizer<ColumnNorm<f32>, Sgd<f32>>),
 }
 
@@ -353,8 +357,13 @@ impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L:
                     .with_polar(polar)
                     .with_layers(layers)
                     .with_switch_off_above(cfg.switch_off.map(|t| t as f32));
-                let base = sgd()?;
-                Self::Egd(Box::new(Optimizer::new(Egd::new(egd_cfg), base)))
+                // The workspace (1.3 MB at p = 127) is zeroed on the heap.
+                let egd =
+                    Egd::<f32, K, L, { MAX_RANK as usize }, Box<Workspace<K, L>>>::from_workspace(
+                        egd_cfg,
+                        Box::default(),
+                    );
+                Self::Egd(Optimizer::new(egd, sgd()?))
             }
             OptKind::ColNorm => Self::ColNorm(Optimizer::new(
                 ColumnNorm::new(ColumnNormConfig::default().with_layers(layers)),

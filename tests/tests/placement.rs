@@ -33,7 +33,7 @@ fn paper_batch() -> Vec<([usize; 2], usize)> {
 
 #[test]
 fn paper_size_egd_training_on_the_default_stack() {
-    assert!(Paper::BYTES > 700_000); // the sizes that used to need a 256 MiB stack
+    const { assert!(Paper::BYTES > 700_000) }; // the sizes that used to need a 256 MiB stack
     let mut net = Box::<Paper>::default(); // zeros written straight into the allocation
     net.reset(true, false);
     net.init_he(&mut SplitMix64::new(127));

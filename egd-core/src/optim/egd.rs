@@ -179,7 +179,7 @@ impl<T: Real, const K: usize, const L: usize, const RM: usize> Egd<T, K, L, RM> 
     /// An EGD transform with a fresh (all-zero) workspace of its own.
     #[must_use]
     pub const fn new(cfg: EgdConfig<T>) -> Self {
-        Self::from_parts(cfg, RsvdWorkspace::new())
+        Self::from_workspace(cfg, RsvdWorkspace::new())
     }
 }
 
@@ -192,7 +192,7 @@ impl<'w, T: Real, const K: usize, const L: usize, const RM: usize>
     /// bit for bit those of [`Egd::new`].
     #[must_use]
     pub const fn with_workspace(cfg: EgdConfig<T>, ws: &'w mut RsvdWorkspace<T, K, L, RM>) -> Self {
-        Self::from_parts(cfg, ws)
+        Self::from_workspace(cfg, ws)
     }
 }
 
@@ -202,7 +202,14 @@ impl<T: Real, const K: usize, const L: usize, const RM: usize, W> Egd<T, K, L, R
     /// Size of the workspace in bytes (`SvdWorkspace::<T, K, L>::BYTES` for `RM = 0`).
     pub const WORKSPACE_BYTES: usize = RsvdWorkspace::<T, K, L, RM>::BYTES;
 
-    const fn from_parts(cfg: EgdConfig<T>, ws: W) -> Self {
+    /// An EGD transform on the workspace `ws` of any kind that lends an
+    /// `RsvdWorkspace<T, K, L, RM>` (`core::borrow::BorrowMut`): owned
+    /// ([`Egd::new`]), borrowed ([`Egd::with_workspace`]), or, on a desktop,
+    /// a `Box<RsvdWorkspace<…>>` from `Box::default()`, zeroed on the heap so
+    /// the 1 MB paper-size workspace never sits on the stack. Give the type
+    /// parameters explicitly (`Egd::<T, K, L, RM, Box<_>>::from_workspace`).
+    #[must_use]
+    pub const fn from_workspace(cfg: EgdConfig<T>, ws: W) -> Self {
         Self {
             cfg,
             ws,
