@@ -46,9 +46,10 @@ pub enum ParamsDefect {
         /// The tensor index.
         tensor: usize,
     },
-    /// Layer indices go down from one tensor to the next, or two weight
-    /// matrices share a layer (each weight matrix is its own layer, and
-    /// tensors come layer by layer).
+    /// Layer indices go down from one tensor to the next, two weight
+    /// matrices share a layer, or a bias is not in the layer of the weight
+    /// matrix before it (tensors come layer by layer, each layer one weight
+    /// matrix followed by its biases, if any).
     LayerOrder {
         /// The first tensor out of order.
         tensor: usize,
@@ -227,8 +228,8 @@ impl core::error::Error for ParamsDefect {}
 ///
 /// 1. `info(i)` is `Some` for `i < TENSORS` and `None` for `i = TENSORS`;
 ///    names are non-empty and unique; a bias has one column; layer indices
-///    never decrease from tensor to tensor, and each weight matrix has a
-///    layer of its own; `LEN = Σ info(i).len()`; `BYTES = size_of::<N>()`.
+///    never decrease from tensor to tensor, each weight matrix has a layer
+///    of its own and a bias is in the layer of the weight matrix before it; `LEN = Σ info(i).len()`; `BYTES = size_of::<N>()`.
 /// 2. On `net`: `tensor(i)` has `info(i).len()` scalars; index `TENSORS`
 ///    gives an empty slice and `is_active == false`;
 ///    switched-off tensors hold zeros.
@@ -298,8 +299,11 @@ fn check_info<T: Real, N: Params<T>>() -> Result<(), ParamsDefect> {
             return Err(ParamsDefect::BiasNotVector { tensor: i });
         }
         let decreasing = prev.is_some_and(|p| info.layer < p.layer);
-        let shared = info.kind == Kind::Weight && last_weight_layer == Some(info.layer);
-        if decreasing || shared {
+        let misplaced = match info.kind {
+            Kind::Weight => last_weight_layer == Some(info.layer),
+            Kind::Bias => last_weight_layer != Some(info.layer),
+        };
+        if decreasing || misplaced {
             return Err(ParamsDefect::LayerOrder { tensor: i });
         }
         if info.kind == Kind::Weight {

@@ -108,7 +108,7 @@ pub use params::{Empty, Kind, Params, TensorInfo, WeightVisitor};
 /// What [`dense_params!`](crate::dense_params) expands to calls; not an API.
 #[doc(hidden)]
 pub mod __dense_params {
-    pub use super::dense_params::{info, len};
+    pub use super::dense_params::{bias_info, len, position, weight_info};
 }
 
 #[cfg(test)]

@@ -99,8 +99,9 @@ pub trait WeightVisitor<T: Real> {
 /// [`check_params`](super::check_params) tests all of them:
 ///
 /// * `info(i)` is `Some` exactly for `i < TENSORS`, names are unique, a bias
-///   has one column, layer indices never decrease and each weight matrix has
-///   a layer of its own; `LEN` is the sum of the tensor lengths and `BYTES`
+///   has one column, layer indices never decrease, each weight matrix has a
+///   layer of its own and a bias is in the layer of the weight matrix before
+///   it; `LEN` is the sum of the tensor lengths and `BYTES`
 ///   is `size_of::<Self>()`;
 /// * `tensor(i)` and `tensor_mut(i)` are the same `info(i).len()` scalars,
 ///   disjoint from every other tensor's;
