@@ -29,13 +29,18 @@ impl SplitMix64 {
     }
 }
 
-/// A matrix of independent standard normals.
-pub fn gaussian<const R: usize, const C: usize>(rng: &mut SplitMix64) -> Matrix<f64, R, C> {
-    Matrix::from_fn(|_, _| rng.normal())
+/// A matrix of independent standard normals, boxed (filled in place on the
+/// heap: at 512×512 it is 2 MB, the size of a test thread's stack).
+pub fn gaussian<const R: usize, const C: usize>(rng: &mut SplitMix64) -> Box<Matrix<f64, R, C>> {
+    let mut m = Box::<Matrix<f64, R, C>>::default();
+    for x in m.as_mut_slice() {
+        *x = rng.normal();
+    }
+    m
 }
 
-/// A random orthogonal `N×N` matrix (Gram–Schmidt, twice, on a Gaussian).
-pub fn orthogonal<const N: usize>(rng: &mut SplitMix64) -> Matrix<f64, N, N> {
+/// A random orthogonal `N×N` matrix (Gram–Schmidt, twice, on a Gaussian), boxed.
+pub fn orthogonal<const N: usize>(rng: &mut SplitMix64) -> Box<Matrix<f64, N, N>> {
     // Orthonormalise rows, then return the matrix (rows orthonormal ⇒ orthogonal).
     let mut q = gaussian::<N, N>(rng);
     for i in 0..N {
@@ -56,16 +61,17 @@ pub fn orthogonal<const N: usize>(rng: &mut SplitMix64) -> Matrix<f64, N, N> {
 }
 
 /// `A = Q₁[:, :N]·diag(s)·Q₂[:, :N]ᵀ` with random orthogonal `Q₁`, `Q₂`, and
-/// its polar factor `Q₁[:, :N]·Q₂[:, :N]ᵀ` restricted to `s > 0`.
+/// its polar factor `Q₁[:, :N]·Q₂[:, :N]ᵀ` restricted to `s > 0`, both boxed.
+#[allow(clippy::type_complexity)]
 pub fn with_singular_values<const R: usize, const C: usize, const N: usize>(
     rng: &mut SplitMix64,
     s: &[f64; N],
-) -> (Matrix<f64, R, C>, Matrix<f64, R, C>) {
+) -> (Box<Matrix<f64, R, C>>, Box<Matrix<f64, R, C>>) {
     assert!(N <= R && N <= C);
     let q1 = orthogonal::<R>(rng);
     let q2 = orthogonal::<C>(rng);
-    let mut a = Matrix::zeros();
-    let mut p = Matrix::zeros();
+    let mut a = Box::<Matrix<f64, R, C>>::default();
+    let mut p = Box::<Matrix<f64, R, C>>::default();
     for r in 0..R {
         for c in 0..C {
             let (mut va, mut vp) = (0.0, 0.0);

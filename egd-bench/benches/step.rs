@@ -23,7 +23,7 @@
 //! `cargo bench -p egd-bench --bench step`; the HTML report is
 //! `target/criterion/report/index.html`.
 
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
 use egd_core::polar::{Method, PolarConfig, polar};
@@ -64,18 +64,20 @@ macro_rules! shape {
     ($c:expr, $name:literal, $p:literal, $in:literal, $h:literal, $k:literal, $l:literal, $batch:literal $(, rsvd $($rank:literal)+)?) => {{
         let data = batch($p, $batch);
         let it = || data.iter().map(|(x, y)| (MultiHot(x), *y));
-        let mut net = Box::new(Mlp2::<f32, $in, $h, $p>::zeros(true, false));
+        // Everything network-sized is zeroed on the heap (criterion's own
+        // main thread runs this; nothing big is built on its stack).
+        let mut net = Box::<Mlp2<f32, $in, $h, $p>>::default();
+        net.reset(true, false);
         net.init_he(&mut SplitMix64::new(1));
-        let mut grad = Box::new(net.zeros_like());
+        let mut grad = Box::<Mlp2<f32, $in, $h, $p>>::default();
         let mut scratch = Box::new(Mlp2Scratch::new());
-        let sgd_cfg = SgdConfig {
-            lr: 0.7,
-            weight_decay: 1e-4,
-            ..SgdConfig::default()
-        };
+        let sgd_cfg = SgdConfig::default().with_lr(0.7).with_weight_decay(1e-4);
         let sgd = Box::new(Optimizer::new(NoTransform, Sgd::new(sgd_cfg).unwrap()));
         let egd = Box::new(Optimizer::new(
-            Egd::<f32, $k, $l>::new(EgdConfig::paper()),
+            Egd::<f32, $k, $l, 0, Box<RsvdWorkspace<f32, $k, $l, 0>>>::from_workspace(
+                EgdConfig::paper(),
+                Box::default(),
+            ),
             Sgd::new(sgd_cfg).unwrap(),
         ));
 
@@ -91,7 +93,7 @@ macro_rules! shape {
                     .unwrap()
             })
         });
-        let mut block = Box::new(Mlp2BlockScratch::<f32, $h, $p, 8>::new());
+        let mut block = Box::<Mlp2BlockScratch<f32, $h, $p, 8>>::default();
         g.bench_function(BenchmarkId::new("batch_grad_blocked8", $batch), |b| {
             b.iter(|| {
                 net.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
@@ -120,11 +122,11 @@ macro_rules! shape {
         // The W1 gradient with the L2 term, as EGD sees it.
         net.batch_grad(&CrossEntropy, it(), &mut grad, &mut scratch)
             .unwrap();
-        let mut w1g = Box::new(Matrix::<f32, $h, $in>::zeros());
+        let mut w1g = Box::<Matrix<f32, $h, $in>>::default();
         w1g.as_mut_slice().copy_from_slice(grad.l1.w.as_slice());
         w1g.axpy(f32::from_f64(1e-4), &net.l1.w);
-        let mut out = Box::new(Matrix::<f32, $h, $in>::zeros());
-        let mut ws = Box::new(SvdWorkspace::<f32, $k, $l>::new());
+        let mut out = Box::<Matrix<f32, $h, $in>>::default();
+        let mut ws = Box::<SvdWorkspace<f32, $k, $l>>::default();
         let cfg = PolarConfig::paper();
         g.bench_function(BenchmarkId::new("polar_w1", $batch), |b| {
             b.iter(|| polar(black_box(&*w1g), &mut out, &mut ws, &cfg).unwrap())
@@ -153,16 +155,16 @@ macro_rules! shape {
             )
         });
         $($(
-            let rcfg = PolarConfig {
-                method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
-                ..PolarConfig::paper()
-            };
-            let mut rws = Box::new(RsvdWorkspace::<f32, $k, $l, 128>::new());
+            let rcfg = PolarConfig::paper().with_method(Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 });
+            let mut rws = Box::<RsvdWorkspace<f32, $k, $l, 128>>::default();
             g.bench_function(BenchmarkId::new(concat!("polar_w1_rsvd", $rank), $batch), |b| {
                 b.iter(|| rsvd::polar(black_box(&*w1g), &mut out, &mut rws, &rcfg, 0).unwrap())
             });
             let rsvd_opt = Box::new(Optimizer::new(
-                Egd::<f32, $k, $l, 128>::new(EgdConfig { polar: rcfg, ..EgdConfig::paper() }),
+                Egd::<f32, $k, $l, 128, Box<RsvdWorkspace<f32, $k, $l, 128>>>::from_workspace(
+                    EgdConfig::paper().with_polar(rcfg),
+                    Box::default(),
+                ),
                 Sgd::new(sgd_cfg).unwrap(),
             ));
             g.bench_function(BenchmarkId::new(concat!("egd_rsvd", $rank, "_step"), $batch), |b| {
@@ -208,17 +210,4 @@ fn step_benches(c: &mut Criterion) {
 
 criterion_group!(benches, step_benches);
 
-// Like `criterion_main!`, but on a thread with a large stack: the paper-size
-// networks, gradients and optimizer states are stack values, and
-// `iter_batched_ref` clones them for every batch.
-fn main() {
-    std::thread::Builder::new()
-        .stack_size(512 << 20)
-        .spawn(|| {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        })
-        .expect("spawn the bench thread")
-        .join()
-        .expect("benches ran");
-}
+criterion_main!(benches);

@@ -20,7 +20,7 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use egd_bench::config::{OptKind, RunArgs, resolve};
-use egd_bench::train::{on_big_stack, run};
+use egd_bench::train::run;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -83,7 +83,7 @@ fn steps_to_grok(optimizer: OptKind, seed: u64) -> u64 {
     let args = Wrapper::parse_from(["bench", "--preset", "smoke-add-47"]).args;
     let cfg =
         resolve(&args, optimizer, seed, None, None, Some(1)).expect("the smoke preset is valid");
-    let result = on_big_stack(|| run(&cfg, &mut |_| {}));
+    let result = run(&cfg, &mut |_| {});
     result
         .grok_step()
         .unwrap_or(u64::from(cfg.epochs) * result.steps_per_epoch as u64)

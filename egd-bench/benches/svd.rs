@@ -17,7 +17,9 @@
 //! `cargo bench -p egd-bench --bench svd`; ratios go in the README; the
 //! HTML report is `target/criterion/report/index.html`.
 
-use criterion::{AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group};
+use criterion::{
+    AxisScale, BenchmarkId, Criterion, PlotConfiguration, criterion_group, criterion_main,
+};
 use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rsvd::{self, RsvdWorkspace};
 use egd_core::svd::SvdWorkspace;
@@ -37,7 +39,7 @@ fn gaussian<T: Real, const R: usize, const C: usize>(seed: u64) -> Box<Matrix<T,
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut m = Box::new(Matrix::<T, R, C>::zeros());
+    let mut m = Box::<Matrix<T, R, C>>::default();
     for x in m.as_mut_slice() {
         let (u1, u2) = (1.0 - next(), next());
         *x = T::from_f64((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos());
@@ -135,8 +137,8 @@ macro_rules! shape {
     ($c:expr, $t:ty, $r:literal, $col:literal, $k:literal, $l:literal $(, rsvd $($rank:literal)+)?) => {{
         let name = concat!($r, "x", $col);
         let g = gaussian::<$t, $r, $col>(($r * 1000 + $col) as u64);
-        let mut out = Box::new(Matrix::<$t, $r, $col>::zeros());
-        let mut ws = Box::new(SvdWorkspace::<$t, $k, $l>::new());
+        let mut out = Box::<Matrix<$t, $r, $col>>::default();
+        let mut ws = Box::<SvdWorkspace<$t, $k, $l>>::default();
         let mut group = $c.benchmark_group(concat!("polar/", stringify!($t)));
         group.plot_config(PlotConfiguration::default().summary_scale(AxisScale::Logarithmic));
         let big = $r * $col >= 128 * 128;
@@ -152,12 +154,9 @@ macro_rules! shape {
             b.iter(|| polar(black_box(&*g), &mut out, &mut ws, &ns).unwrap())
         });
         $(
-            let mut rws = Box::new(RsvdWorkspace::<$t, $k, $l, 128>::new());
+            let mut rws = Box::<RsvdWorkspace<$t, $k, $l, 128>>::default();
             $(
-                let cfg = PolarConfig {
-                    method: Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 },
-                    ..PolarConfig::paper()
-                };
+                let cfg = PolarConfig::paper().with_method(Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 });
                 group.bench_function(BenchmarkId::new(concat!("egd_rsvd_r", $rank), name), |b| {
                     b.iter(|| rsvd::polar(black_box(&*g), &mut out, &mut rws, &cfg, 0).unwrap())
                 });
@@ -191,17 +190,4 @@ fn svd_benches(c: &mut Criterion) {
 
 criterion_group!(benches, svd_benches);
 
-// Like `criterion_main!`, but on a thread with a large stack: the workspaces
-// are built as stack values before they are boxed (2.6 MB for the f64
-// EGD-RSVD one at 512×254), more than the main thread's 8 MiB in total.
-fn main() {
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(|| {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        })
-        .expect("spawn the bench thread")
-        .join()
-        .expect("benches ran");
-}
+criterion_main!(benches);

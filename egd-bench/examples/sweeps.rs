@@ -8,6 +8,7 @@
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, MultiHot};
 use egd_core::optim::{Egd, EgdConfig, Optimizer, Sgd, SgdConfig};
 use egd_core::rng::SplitMix64;
+use egd_core::rsvd::RsvdWorkspace;
 use egd_tasks::{Dataset, ModularTask, Op, Remainder};
 use std::time::Instant;
 
@@ -16,21 +17,16 @@ type Net = Mlp2<f32, { 2 * P }, 512, P>;
 
 fn run(warm: bool, epochs: u64) -> Vec<(u64, f64, f64, f32)> {
     let task = ModularTask::new(P as u32, Op::Add, 0.5, 0).expect("valid");
-    let mut net = Box::new(Net::zeros(true, false));
+    let mut net = Box::<Net>::default();
+    net.reset(true, false);
     net.init_he(&mut SplitMix64::new(0));
-    let mut grad = Box::new(net.zeros_like());
-    let mut s = Box::new(Mlp2BlockScratch::<f32, 512, P, 8>::new());
+    let mut grad = Box::<Net>::default();
+    let mut s = Box::<Mlp2BlockScratch<f32, 512, P, 8>>::default();
     let mut cfg = EgdConfig::paper();
     cfg.polar.warm_start = warm;
-    let mut opt = Box::new(Optimizer::new(
-        Egd::<f32, { 2 * P }, 512>::new(cfg),
-        Sgd::new(SgdConfig {
-            lr: 0.7,
-            weight_decay: 1e-4,
-            ..SgdConfig::default()
-        })
-        .expect("valid"),
-    ));
+    let sgd = Sgd::new(SgdConfig::new(0.7).with_weight_decay(1e-4)).expect("valid");
+    let mut ws = Box::<RsvdWorkspace<f32, { 2 * P }, 512, 0>>::default();
+    let mut opt = Optimizer::new(Egd::with_workspace(cfg, &mut ws), sgd);
     let mut rows = Vec::new();
     for e in 0..epochs {
         let epoch = task.epoch(e, 512, Remainder::Drop).expect("valid");
@@ -65,12 +61,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(40);
     let (cold, warm) = std::thread::scope(|sc| {
-        let b = |w| {
-            std::thread::Builder::new()
-                .stack_size(256 << 20)
-                .spawn_scoped(sc, move || run(w, epochs))
-                .unwrap()
-        };
+        let b = |w| sc.spawn(move || run(w, epochs));
         let (c, w) = (b(false), b(true));
         (c.join().unwrap(), w.join().unwrap())
     });

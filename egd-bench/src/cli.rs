@@ -336,7 +336,7 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
     interrupt::install();
     let progress = Progress::new(a.run.quiet, 1, None);
     let bar = progress.run_bar(&cfg);
-    let mut r = train::on_big_stack(|| train::run(&cfg, &mut |rec| bar.update(rec)));
+    let mut r = train::run(&cfg, &mut |rec| bar.update(rec));
     bar.finish();
     output::write_run(&mut r, &a.run.out).map_err(Failure::Io)?;
     say!(
@@ -392,7 +392,7 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
 
 /// Most runs one `compare` or `sweep` may schedule.
 const MAX_RUNS: usize = 100_000;
-/// Most worker threads (each reserves a 256 MiB stack).
+/// Most worker threads (each holds one run's boxed model, about 4 MB at p = 127).
 const MAX_JOBS: usize = 64;
 
 /// The seeds of `compare`/`sweep`, validated.

@@ -11,7 +11,7 @@
 //! | [`shapes`] | the network shapes compiled in, and a visitor that runs code monomorphized for one |
 //! | [`train`] | one training run (the paper's loop, `f32`): the shape visitor that trains |
 //! | [`run_result`] | what a run produces: per-epoch records, why it stopped, milestones |
-//! | [`pool`] | many runs on `--jobs` big-stack worker threads |
+//! | [`pool`] | many runs on `--jobs` worker threads |
 //! | [`plan`] | the deterministic run list of `compare`/`sweep`, its fingerprint, `--shard I/N` |
 //! | [`record`] | one run as a `serde` record: the JSON of `--json` and of results files |
 //! | [`results`] | results files: one JSON line per finished run, torn-line safe; resume |

@@ -1,4 +1,5 @@
-//! Runs many training runs on `jobs` worker threads, each with a big stack.
+//! Runs many training runs on `jobs` worker threads (default stacks: a run
+//! boxes everything big).
 //!
 //! Workers take the next run from a shared counter, so results come back in
 //! input order whatever the scheduling; each finished run is handed to a
@@ -11,7 +12,7 @@ use crate::config::RunConfig;
 use crate::interrupt;
 use crate::progress::{Progress, run_line};
 use crate::run_result::RunResult;
-use crate::train::{self, STACK_BYTES};
+use crate::train;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,7 +40,6 @@ pub fn run_all(
             let (next, slots) = (&next, &slots);
             let handle = std::thread::Builder::new()
                 .name(format!("egd-worker-{w}"))
-                .stack_size(STACK_BYTES)
                 .spawn_scoped(s, move || {
                     while !interrupt::requested() {
                         let i = next.fetch_add(1, Ordering::Relaxed);

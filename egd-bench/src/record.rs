@@ -471,7 +471,7 @@ pub fn records_json(records: &[RunRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::{on_big_stack, run};
+    use crate::train::run;
 
     fn cfg(opt: OptKind, args: &RunArgs) -> RunConfig {
         resolve(args, opt, 3, None, None, Some(5)).unwrap()
@@ -533,7 +533,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let r = on_big_stack(|| run(&c, &mut |_| {}));
+        let r = run(&c, &mut |_| {});
         let tag = PlanTag {
             command: "compare".into(),
             id: "00".into(),

@@ -24,10 +24,10 @@
 //! step: the epoch in progress is dropped, the completed ones are kept).
 //!
 //! No allocation happens per step or per epoch except the record pushed to
-//! the curve. Everything big (network, gradient, optimizer state, SVD
-//! workspace) lives on the stack of the calling thread or in one `Box`:
-//! call [`run`] on a thread with a large stack ([`on_big_stack`], or the
-//! pool in [`crate::pool`]); the paper's p = 127 model needs about 4 MB.
+//! the curve. Everything big (network, gradient, block scratch, optimizer
+//! state with its SVD workspace: about 4 MB for the paper's p = 127 model)
+//! is boxed once per run, so [`run`] works on any thread with the default
+//! stack.
 //!
 //! Training is `f32` only (the embedded workhorse, and what the paper's JAX
 //! code uses); the `f64` path of `egd-core` is for tests and oracles.
@@ -39,49 +39,25 @@ use crate::shapes::{self, ShapeVisitor};
 use egd_core::EgdError;
 use egd_core::nn::{CrossEntropy, Input, Loss, Mlp2, Mlp2BlockScratch, Mse, MultiHot};
 use egd_core::optim::{
-    AdamW, AdamWConfig, ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast, GrokfastConfig,
-    NoTransform, Optimizer, Sgd, SgdConfig,
+    AdamW, AdamWConfig, Base, ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast,
+    GrokfastConfig, NoTransform, Optimizer, Sgd, SgdConfig, Transform,
 };
 use egd_core::polar::{Cutoff, Method, PolarConfig};
 use egd_core::rng::{Init, SplitMix64};
 use egd_tasks::{
     Dataset, InitScheme, ModExample, ModularSpec, ParityExample, ParitySpec, Remainder,
 };
+use egd_core::rsvd::RsvdWorkspace;
 use std::time::Instant;
-
-/// Stack size of a training thread (256 MiB of address space; only the
-/// touched pages are committed).
-pub const STACK_BYTES: usize = 256 << 20;
 
 /// Samples per block in the gradient and evaluation passes (the results do
 /// not depend on it; 16 is about 5 % faster than 8 at p = 127).
 const BLOCK: usize = 16;
 
-/// Runs `f` on a fresh thread with a [`STACK_BYTES`] stack and returns its
-/// result (a panic in `f` is re-raised).
-///
-/// # Panics
-///
-/// If the thread cannot be spawned.
-pub fn on_big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    std::thread::scope(|s| {
-        let handle = std::thread::Builder::new()
-            .name("egd-train".into())
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(s, f)
-            .expect("spawn a training thread");
-        match handle.join() {
-            Ok(r) => r,
-            Err(p) => std::panic::resume_unwind(p),
-        }
-    })
-}
-
 /// Trains one run as configured, calling `observer` after every epoch.
 ///
 /// The shape must be compiled in ([`shapes::is_compiled`]; `resolve` checks
-/// it); otherwise the run ends at once with [`Stop::Failed`]. Call on a big
-/// stack (see the [module docs](self)).
+/// it); otherwise the run ends at once with [`Stop::Failed`].
 pub fn run(cfg: &RunConfig, observer: &mut dyn FnMut(&EpochRecord)) -> RunResult {
     let trainer = Trainer { cfg, observer };
     shapes::visit(&cfg.task, cfg.width, trainer)
@@ -193,11 +169,15 @@ impl<const IN: usize, const OUT: usize> Adapter<IN, OUT> for Parity {
 }
 
 /// The optimizers, dispatched at run time inside one training loop per shape.
+/// EGD's workspace, for ranks up to `MAX_RANK` (EGD-RSVD).
+type Workspace<const K: usize, const L: usize> = RsvdWorkspace<f32, K, L, { MAX_RANK as usize }>;
+
+/// (The network-sized states are boxed: the enum itself stays small.)
 enum AnyOpt<N, const K: usize, const L: usize> {
     Sgd(Optimizer<NoTransform, Sgd<f32>>),
-    AdamW(Optimizer<NoTransform, AdamW<f32, N>>),
-    Grokfast(Optimizer<Grokfast<f32, N>, Sgd<f32>>),
-    Egd(Optimizer<Egd<f32, K, L, { MAX_RANK as usize }>, Sgd<f32>>),
+    AdamW(Box<Optimizer<NoTransform, AdamW<f32, N>>>),
+    Grokfast(Box<Optimizer<Grokfast<f32, N>, Sgd<f32>>>),
+    Egd(Optimizer<Egd<f32, K, L, { MAX_RANK as usize }, Box<Workspace<K, L>>>, Sgd<f32>>),
     ColNorm(Optimizer<ColumnNorm<f32>, Sgd<f32>>),
 }
 
@@ -212,74 +192,75 @@ fn f32_cutoff(c: Cutoff<f64>) -> Cutoff<f32> {
 impl<const IN: usize, const H: usize, const OUT: usize, const K: usize, const L: usize>
     AnyOpt<Mlp2<f32, IN, H, OUT>, K, L>
 {
-    fn new(cfg: &RunConfig, net: &Mlp2<f32, IN, H, OUT>) -> Result<Box<Self>, EgdError> {
+    fn new(cfg: &RunConfig, net: &Mlp2<f32, IN, H, OUT>) -> Result<Self, EgdError> {
         let sgd = || {
-            Sgd::new(SgdConfig {
-                lr: cfg.lr as f32,
-                weight_decay: cfg.wd as f32,
-                ..SgdConfig::default()
-            })
+            Sgd::new(
+                SgdConfig::default()
+                    .with_lr(cfg.lr as f32)
+                    .with_weight_decay(cfg.wd as f32),
+            )
         };
         let layers = cfg.layers.layers();
-        Ok(Box::new(match cfg.optimizer {
+        Ok(match cfg.optimizer {
             OptKind::Sgd => Self::Sgd(Optimizer::new(NoTransform, sgd()?)),
+            // The network-sized states are zeroed straight into their boxes
+            // (`const_new` takes the zero buffers), then the configs checked.
             OptKind::AdamW => {
-                let adam = AdamW::new(
-                    AdamWConfig {
-                        lr: cfg.lr as f32,
-                        weight_decay: cfg.wd as f32,
-                        ..AdamWConfig::default()
-                    },
-                    net,
-                )?;
-                Self::AdamW(Optimizer::new(NoTransform, adam))
+                let adam_cfg = AdamWConfig::default()
+                    .with_lr(cfg.lr as f32)
+                    .with_weight_decay(cfg.wd as f32);
+                let (m, v) = (Mlp2::default(), Mlp2::default());
+                let o = Box::new(Optimizer::new(
+                    NoTransform,
+                    AdamW::const_new(adam_cfg, m, v),
+                ));
+                Base::<f32, Mlp2<f32, IN, H, OUT>>::validate(&o.base)?;
+                Self::AdamW(o)
             }
             OptKind::Grokfast => {
-                let gf = Grokfast::new(
-                    GrokfastConfig {
-                        alpha: cfg.grokfast_alpha as f32,
-                        lambda: cfg.grokfast_lambda as f32,
-                    },
-                    net,
-                )?;
-                Self::Grokfast(Optimizer::new(gf, sgd()?))
+                let gf_cfg = GrokfastConfig::default()
+                    .with_alpha(cfg.grokfast_alpha as f32)
+                    .with_lambda(cfg.grokfast_lambda as f32);
+                let base = sgd()?;
+                let mu = Mlp2::zeros(net.l1.bias, net.l2.bias);
+                let o = Box::new(Optimizer::new(Grokfast::const_new(gf_cfg, mu), base));
+                Transform::<f32, Mlp2<f32, IN, H, OUT>>::validate(&o.transform)?;
+                Self::Grokfast(o)
             }
             OptKind::Egd | OptKind::EgdNs | OptKind::EgdRsvd => {
                 let polar = if cfg.optimizer == OptKind::EgdNs {
                     PolarConfig::newton_schulz()
                 } else if let Some(r) = cfg.rsvd {
                     // The sketches are drawn from the run's seed (and the step).
-                    PolarConfig {
-                        method: Method::Rsvd {
+                    PolarConfig::paper()
+                        .with_method(Method::Rsvd {
                             rank: r.rank,
                             power_iters: r.power_iters,
                             seed: cfg.seed,
-                        },
-                        cutoff: f32_cutoff(cfg.cutoff),
-                        ..PolarConfig::paper()
-                    }
+                        })
+                        .with_cutoff(f32_cutoff(cfg.cutoff))
                 } else {
-                    PolarConfig {
-                        cutoff: f32_cutoff(cfg.cutoff),
-                        warm_start: cfg.warm_start,
-                        ..PolarConfig::paper()
-                    }
+                    PolarConfig::paper()
+                        .with_cutoff(f32_cutoff(cfg.cutoff))
+                        .with_warm_start(cfg.warm_start)
                 };
-                let egd = Egd::new(EgdConfig {
-                    polar,
-                    layers,
-                    switch_off_above: cfg.switch_off.map(|t| t as f32),
-                });
+                let egd_cfg = EgdConfig::default()
+                    .with_polar(polar)
+                    .with_layers(layers)
+                    .with_switch_off_above(cfg.switch_off.map(|t| t as f32));
+                // The workspace (1.3 MB at p = 127) is zeroed on the heap.
+                let egd =
+                    Egd::<f32, K, L, { MAX_RANK as usize }, Box<Workspace<K, L>>>::from_workspace(
+                        egd_cfg,
+                        Box::default(),
+                    );
                 Self::Egd(Optimizer::new(egd, sgd()?))
             }
             OptKind::ColNorm => Self::ColNorm(Optimizer::new(
-                ColumnNorm::new(ColumnNormConfig {
-                    layers,
-                    ..ColumnNormConfig::default()
-                }),
+                ColumnNorm::new(ColumnNormConfig::default().with_layers(layers)),
                 sgd()?,
             )),
-        }))
+        })
     }
 
     #[inline]
@@ -357,10 +338,12 @@ fn train<
         csv: None,
         svg: None,
     };
-    let mut net = Mlp2::<f32, IN, H, OUT>::zeros(true, cfg.output_bias);
+    // Zeroed in place on the heap (4 MB at p = 127): nothing big on the stack.
+    let mut net = Box::<Mlp2<f32, IN, H, OUT>>::default();
+    net.reset(true, cfg.output_bias);
     init_net(&mut net, cfg.init, cfg.seed);
-    let mut grad = net.zeros_like();
-    let mut scratch = Mlp2BlockScratch::<f32, H, OUT, BLOCK>::new();
+    let mut grad = Box::<Mlp2<f32, IN, H, OUT>>::default(); // switches set by batch_grad
+    let mut scratch = Box::<Mlp2BlockScratch<f32, H, OUT, BLOCK>>::default();
     let outcome = (|| -> Result<Stop, String> {
         let mut opt = AnyOpt::<_, K, L>::new(cfg, &net).map_err(|e| e.to_string())?;
         let mut streak = 0u32;
@@ -437,8 +420,8 @@ mod tests {
             ..RunArgs::default()
         };
         let cfg = resolve(&args, OptKind::Egd, 1, None, None, None).unwrap();
-        let a = on_big_stack(|| run(&cfg, &mut |_| {}));
-        let b = on_big_stack(|| run(&cfg, &mut |_| {}));
+        let a = run(&cfg, &mut |_| {});
+        let b = run(&cfg, &mut |_| {});
         assert_eq!(a.stop, Stop::Cap);
         assert_eq!(a.curve.len(), 3);
         assert_eq!(a.steps_per_epoch, a.n_train / a.config.batch);

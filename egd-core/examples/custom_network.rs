@@ -283,19 +283,10 @@ fn main() -> Result<(), EgdError> {
     // The one line a user's test of their Params impl needs.
     check_params(&Net::zeros()).expect("a consistent Params impl");
 
-    let sgd = || {
-        Sgd::new(SgdConfig {
-            lr: 0.3,
-            weight_decay: 1e-4,
-            ..SgdConfig::default()
-        })
-    };
+    let sgd = || Sgd::new(SgdConfig::default().with_lr(0.3).with_weight_decay(1e-4));
     // EGD on every weight matrix. One SVD workspace serves them all:
     // K ≥ min(R, C) and L ≥ max(R, C) over 48×46, 48×48 and 23×48.
-    let egd = Egd::<f32, H, H>::new(EgdConfig {
-        layers: Layers::All,
-        ..EgdConfig::default()
-    });
+    let egd = Egd::<f32, H, H>::new(EgdConfig::default().with_layers(Layers::All));
     let (train_set, test_set) = split();
     println!(
         "residual network {IN}→{H}→{H}→{P} on (a + b) mod {P}, {} train / {} test pairs",

@@ -62,7 +62,7 @@
 //! type Opt = Optimizer<NoTransform, Sgd<f32, Net>>;
 //! let mut net = Net::zeros(true, false);
 //! net.init_he(&mut SplitMix64::new(5));
-//! let cfg = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+//! let cfg = SgdConfig::new(0.1).with_momentum(0.9);
 //! let opt: Opt = Optimizer::new(NoTransform, Sgd::with_momentum(cfg, &net)?);
 //!
 //! let mut buf = [0u8; checkpoint::bytes::<f32, Net, Opt>()];

@@ -6,9 +6,15 @@ use core::fmt;
 /// compile time, so they never show up here).
 ///
 /// Small and `Copy`, so it can be returned from firmware hot loops and stored
-/// in logs without an allocator. Every fallible function leaves the caller's
-/// state (weights, optimizer state, output buffers) untouched when it returns
-/// an `Err`.
+/// in logs without an allocator.
+///
+/// What an `Err` leaves behind (the [crate docs](crate#error-contract) have
+/// the full list): weights and optimizer state are always bit-for-bit
+/// unchanged; the outputs of functions that check before writing (`polar`,
+/// `svd`, `checkpoint::save`, `accumulate`, …) are untouched; buffers that
+/// are work in progress — the gradient of `batch_grad`, the `grad` argument
+/// of `Optimizer::step`, activation scratch, SVD workspaces — are
+/// unspecified and must be overwritten before they are read.
 ///
 /// ```
 /// use egd_core::EgdError;

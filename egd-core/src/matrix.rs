@@ -90,9 +90,27 @@ pub fn axpy<T: Real>(alpha: T, x: &[T], y: &mut [T]) {
 /// assert_eq!(aat[(0, 1)], 32.0);
 /// assert_eq!(aat.row(1), &[32.0, 77.0]);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Matrix<T, const R: usize, const C: usize> {
     data: [[T; C]; R],
+}
+
+/// Not `Copy`: a matrix can be hundreds of kilobytes, so copies are explicit.
+/// [`Clone::clone_from`] copies in place, without a temporary.
+impl<T: Clone, const R: usize, const C: usize> Clone for Matrix<T, R, C> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+        }
+    }
+
+    #[inline]
+    fn clone_from(&mut self, source: &Self) {
+        self.data
+            .as_flattened_mut()
+            .clone_from_slice(source.data.as_flattened());
+    }
 }
 
 impl<T: Real, const R: usize, const C: usize> Default for Matrix<T, R, C> {

@@ -77,8 +77,10 @@ pub enum Cutoff<T> {
     Clamp(T),
 }
 
-/// Which algorithm computes the direction.
+/// Which algorithm computes the direction (`#[non_exhaustive]`: match it
+/// with a wildcard arm).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Method {
     /// Exact, by the one-sided Jacobi SVD.
     Jacobi,
@@ -111,8 +113,12 @@ pub enum Method {
 /// let paper = PolarConfig::<f32>::paper();
 /// assert_eq!(paper.cutoff, Cutoff::Clamp(1e-6));
 /// assert_eq!(PolarConfig::<f32>::default().method, Method::Jacobi);
+/// // `#[non_exhaustive]`: build it from DEFAULT with the const builders.
+/// const WARM: PolarConfig<f32> = PolarConfig::DEFAULT.with_warm_start(true);
+/// assert!(WARM.warm_start && WARM.precondition);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PolarConfig<T> {
     /// Algorithm.
     pub method: Method,
@@ -155,6 +161,41 @@ impl<T: Real> PolarConfig<T> {
         warm_start: false,
         precondition: true,
     };
+
+    /// Sets [`method`](Self::method).
+    #[must_use]
+    pub const fn with_method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    /// Sets [`cutoff`](Self::cutoff).
+    #[must_use]
+    pub const fn with_cutoff(mut self, cutoff: Cutoff<T>) -> Self {
+        self.cutoff = cutoff;
+        self
+    }
+
+    /// Sets [`svd`](Self::svd).
+    #[must_use]
+    pub const fn with_svd(mut self, svd: SvdConfig<T>) -> Self {
+        self.svd = svd;
+        self
+    }
+
+    /// Sets [`warm_start`](Self::warm_start).
+    #[must_use]
+    pub const fn with_warm_start(mut self, warm_start: bool) -> Self {
+        self.warm_start = warm_start;
+        self
+    }
+
+    /// Sets [`precondition`](Self::precondition).
+    #[must_use]
+    pub const fn with_precondition(mut self, precondition: bool) -> Self {
+        self.precondition = precondition;
+        self
+    }
 
     /// The reference code's setting: Jacobi with `Clamp(1e-6)`.
     #[must_use]

@@ -76,10 +76,7 @@
 //! use egd_core::{Matrix, polar::{Cutoff, Method, PolarConfig}, rsvd::{self, RsvdWorkspace}};
 //! // A rank-1 gradient: rank 1 already gives the exact direction u·vᵀ.
 //! let g = Matrix::<f64, 3, 2>::from_rows([[3.0, 4.0], [0.0, 0.0], [0.0, 0.0]]);
-//! let cfg = PolarConfig {
-//!     method: Method::Rsvd { rank: 1, power_iters: 2, seed: 7 },
-//!     ..PolarConfig::default()
-//! };
+//! let cfg = PolarConfig::default().with_method(Method::Rsvd { rank: 1, power_iters: 2, seed: 7 });
 //! let mut ws = RsvdWorkspace::<f64, 2, 3, 1>::new();
 //! let mut out = Matrix::zeros();
 //! let info = rsvd::polar(&g, &mut out, &mut ws, &cfg, 0)?;
@@ -201,10 +198,7 @@ pub fn polar<
 ///
 /// ```
 /// use egd_core::{Matrix, polar::{Method, PolarConfig}, rsvd::{self, RsvdWorkspace}};
-/// let cfg = PolarConfig {
-///     method: Method::Rsvd { rank: 2, power_iters: 2, seed: 1 },
-///     ..PolarConfig::default()
-/// };
+/// let cfg = PolarConfig::default().with_method(Method::Rsvd { rank: 2, power_iters: 2, seed: 1 });
 /// let mut g = Matrix::<f32, 2, 2>::from_rows([[2.0, 0.0], [0.0, 0.5]]);
 /// rsvd::polar_in_place(&mut g, &mut RsvdWorkspace::<f32, 2, 2, 2>::new(), &cfg, 0)?;
 /// assert!((g[(0, 0)] - 1.0).abs() < 1e-6 && (g[(1, 1)] - 1.0).abs() < 1e-6);

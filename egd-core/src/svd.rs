@@ -106,11 +106,15 @@ pub mod tol {
 
 /// Settings of the Jacobi iteration.
 ///
+/// `#[non_exhaustive]`: build it from [`SvdConfig::DEFAULT`] with the
+/// `const` builders.
+///
 /// ```
-/// let cfg = egd_core::svd::SvdConfig::<f32> { tol: Some(f32::EPSILON), ..Default::default() };
+/// let cfg = egd_core::svd::SvdConfig::<f32>::DEFAULT.with_tol(Some(f32::EPSILON));
 /// assert_eq!(cfg.max_sweeps, 30);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SvdConfig<T> {
     /// Relative orthogonality tolerance of the rotation test; `None` means
     /// `√l·eps` (LAPACK's default when vectors are wanted). `Some(eps)` gives
@@ -127,6 +131,22 @@ impl<T> SvdConfig<T> {
         tol: None,
         max_sweeps: DEFAULT_MAX_SWEEPS,
     };
+}
+
+impl<T: Copy> SvdConfig<T> {
+    /// Sets [`tol`](Self::tol).
+    #[must_use]
+    pub const fn with_tol(mut self, tol: Option<T>) -> Self {
+        self.tol = tol;
+        self
+    }
+
+    /// Sets [`max_sweeps`](Self::max_sweeps).
+    #[must_use]
+    pub const fn with_max_sweeps(mut self, max_sweeps: u16) -> Self {
+        self.max_sweeps = max_sweeps;
+        self
+    }
 }
 
 impl<T> Default for SvdConfig<T> {
@@ -178,7 +198,8 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
         self.warm_k = 0;
     }
 
-    /// A zeroed workspace.
+    /// A zeroed workspace: every byte is zero, so a `static` of it lands in
+    /// `.bss` (the Jacobi iteration sets its scales to one before each use).
     #[must_use]
     pub const fn new() -> Self {
         const { assert!(K <= L, "workspace: K (the short side) must not exceed L") };
@@ -187,8 +208,8 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
             j: Matrix::zeros(),
             aux: Matrix::zeros(),
             norms: [T::ZERO; K],
-            scale: [T::ONE; K],
-            inv_scale: [T::ONE; K],
+            scale: [T::ZERO; K],
+            inv_scale: [T::ZERO; K],
             perm: [0; K],
             warm_k: 0,
         }

@@ -66,20 +66,21 @@ pub enum Batch<'a> {
 /// The EGD settings: exact Jacobi polar factor (QR-preconditioned, automatic
 /// relative cutoff), as the firmware uses, on `layers`.
 const fn egd_config(layers: Layers) -> EgdConfig<f32> {
-    EgdConfig {
-        polar: PolarConfig {
-            method: Method::Jacobi,
-            cutoff: Cutoff::Auto,
-            svd: SvdConfig {
-                tol: None,
-                max_sweeps: DEFAULT_MAX_SWEEPS,
-            },
-            warm_start: false,
-            precondition: true,
-        },
-        layers,
-        switch_off_above: None,
-    }
+    EgdConfig::DEFAULT
+        .with_polar(
+            PolarConfig::DEFAULT
+                .with_method(Method::Jacobi)
+                .with_cutoff(Cutoff::Auto)
+                .with_svd(
+                    SvdConfig::DEFAULT
+                        .with_tol(None)
+                        .with_max_sweeps(DEFAULT_MAX_SWEEPS),
+                )
+                .with_warm_start(false)
+                .with_precondition(true),
+        )
+        .with_layers(layers)
+        .with_switch_off_above(None)
 }
 
 /// EGD on both weight matrices (built at compile time: the workspace is large).
@@ -124,11 +125,11 @@ impl Config {
         if self.egd > 1 {
             return Err(status::INVALID_PARAMETER);
         }
-        Sgd::new(SgdConfig {
-            lr: self.lr,
-            weight_decay: self.weight_decay,
-            ..SgdConfig::default()
-        })
+        Sgd::new(
+            SgdConfig::default()
+                .with_lr(self.lr)
+                .with_weight_decay(self.weight_decay),
+        )
         .map_err(status::of)
     }
 }
@@ -336,7 +337,7 @@ mod tests {
         let idx: std::vec::Vec<u32> = (0..4 * ACTIVE as u32).map(|i| i % IN as u32).collect();
         let labels = [0, 1, 2, 3];
         t.step(Batch::Sparse(&idx), &labels).unwrap();
-        let net = t.net;
+        let net = t.net.clone();
         let mut bad = idx.clone();
         bad[1] = IN as u32;
         assert_eq!(
@@ -378,7 +379,7 @@ mod tests {
         let mut buf = std::vec![0u8; Trainer::CHECKPOINT_BYTES];
         assert_eq!(a.save(&mut buf[..10]), Err(status::BUFFER_TOO_SMALL));
         assert_eq!(a.save(&mut buf), Ok(Trainer::CHECKPOINT_BYTES));
-        let before = b.net;
+        let before = b.net.clone();
         assert_eq!(
             b.restore(&buf[..buf.len() - 1]),
             Err(status::CHECKPOINT_TRUNCATED)

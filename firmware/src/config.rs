@@ -3,8 +3,9 @@
 //! configuration").
 
 use egd_core::nn::Mlp2;
-use egd_core::optim::{Egd, EgdConfig, Layers, Optimizer, Sgd};
+use egd_core::optim::{Egd, EgdConfig, Layers, Optimizer, Sgd, SgdConfig};
 use egd_core::polar::{Cutoff, Method, PolarConfig};
+use egd_core::rsvd::RsvdWorkspace;
 use egd_core::svd::{DEFAULT_MAX_SWEEPS, SvdConfig};
 
 /// A real part whose flash, RAM and clock the build is held to: its memory map
@@ -105,10 +106,10 @@ pub const INIT_SEED: u64 = 1;
 /// `(a + b) mod P` MLP: two-hot input, `ReLU` hidden layer with bias, no output bias.
 pub type Net = Mlp2<f32, IN, HIDDEN, P>;
 
-/// A zeroed network with the biases switched as above, evaluated at compile
-/// time (the firmware copies it into its static state; building it at run
-/// time would put a temporary of [`Net::BYTES`] on the stack first).
-pub const NET_ZEROS: Net = Net::zeros(true, false);
+/// The bias switches above: hidden bias on, output bias off. (The static
+/// state starts all-zero, biases off, in `.bss`; `main` switches them on in
+/// place with `Mlp2::reset`.)
+pub const BIASES: (bool, bool) = (true, false);
 
 const fn min(a: usize, b: usize) -> usize {
     if a < b { a } else { b }
@@ -123,33 +124,33 @@ pub const K: usize = max(min(HIDDEN, IN), min(P, HIDDEN));
 /// SVD workspace long side: `≥ max(R, C)` of every weight matrix.
 pub const L: usize = max(max(HIDDEN, IN), max(P, HIDDEN));
 
-/// EGD on the first layer (exact Jacobi polar factor, default relative
-/// cutoff), plain SGD underneath.
-pub type EgdOptimizer = Optimizer<Egd<f32, K, L>, Sgd<f32>>;
+/// The SVD workspace EGD uses for both weight matrices: all-zero bytes when
+/// fresh, so it sits in the zeroed static state (`.bss`).
+pub type Workspace = RsvdWorkspace<f32, K, L, 0>;
+
+/// EGD (exact Jacobi polar factor, default relative cutoff) on a workspace
+/// it borrows from the static state, plain SGD underneath.
+pub type EgdOptimizer<'w> = Optimizer<Egd<f32, K, L, 0, &'w mut Workspace>, Sgd<f32>>;
+
+/// SGD for both runs: [`LR`], L2 [`WEIGHT_DECAY`], no momentum.
+pub const SGD_CONFIG: SgdConfig<f32> = SgdConfig::new(LR).with_weight_decay(WEIGHT_DECAY);
 
 /// The EGD settings: exact Jacobi polar factor (QR-preconditioned) with the
 /// automatic relative cutoff and no switch-off, as `EgdConfig::default()`,
 /// but on **both** weight matrices: with the first layer alone this small
-/// model stalls below 0.5 test accuracy (see `README.md`). Spelled out as a constant so that
-/// [`EGD`] can be built at compile time.
-pub const EGD_CONFIG: EgdConfig<f32> = EgdConfig {
-    polar: PolarConfig {
-        method: Method::Jacobi,
-        cutoff: Cutoff::Auto,
-        svd: SvdConfig {
-            tol: None,
-            max_sweeps: DEFAULT_MAX_SWEEPS,
-        },
-        warm_start: WARM_START,
-        precondition: true,
-    },
-    layers: Layers::All,
-    switch_off_above: None,
-};
-
-/// The EGD transform, evaluated at compile time: the firmware copies it into
-/// its static state instead of building the 19 KB value on the stack first.
-pub const EGD: Egd<f32, K, L> = Egd::new(EGD_CONFIG);
+/// model stalls below 0.5 test accuracy (see `README.md`). Spelled out with
+/// the `const` builders.
+pub const EGD_CONFIG: EgdConfig<f32> = EgdConfig::DEFAULT
+    .with_polar(
+        PolarConfig::DEFAULT
+            .with_method(Method::Jacobi)
+            .with_cutoff(Cutoff::Auto)
+            .with_svd(SvdConfig::DEFAULT.with_max_sweeps(DEFAULT_MAX_SWEEPS))
+            .with_warm_start(WARM_START)
+            .with_precondition(true),
+    )
+    .with_layers(Layers::All)
+    .with_switch_off_above(None);
 
 /// An optional number that prints as `none` when absent.
 pub struct Maybe(pub Option<u32>);

@@ -69,16 +69,6 @@ fn allocations_in(f: impl FnOnce()) -> usize {
     ALLOCATIONS.with(Cell::get) - before
 }
 
-/// Runs `f` on a thread with a big stack (the model types live on the stack).
-fn big_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
 const P: usize = 23;
 type Net = Mlp2<f32, { 2 * P }, 64, P>;
 
@@ -94,18 +84,14 @@ fn counter_sees_allocations() {
 
 #[test]
 fn egd_sgd_training_step_allocates_nothing() {
-    big_stack(|| {
+    {
         let mut net = Net::zeros(true, false);
         net.init_he(&mut SplitMix64::new(1));
         let mut grad = net.zeros_like();
         let mut s = Mlp2Scratch::new();
         let mut opt = Optimizer::new(
             Egd::<f32, 46, 64>::new(EgdConfig::paper()),
-            Sgd::new(SgdConfig {
-                lr: 0.1,
-                ..SgdConfig::paper()
-            })
-            .unwrap(),
+            Sgd::new(SgdConfig::paper().with_lr(0.1)).unwrap(),
         );
         let all = pairs();
         let n = allocations_in(|| {
@@ -126,12 +112,12 @@ fn egd_sgd_training_step_allocates_nothing() {
             assert!(eval.unwrap().loss.is_finite());
         });
         assert_eq!(n, 0, "a training step allocated");
-    });
+    }
 }
 
 #[test]
 fn other_optimizers_and_checkpoints_allocate_nothing() {
-    big_stack(|| {
+    {
         let mut net = Net::zeros(true, false);
         net.init_he(&mut SplitMix64::new(2));
         let mut grad = net.zeros_like();
@@ -141,21 +127,17 @@ fn other_optimizers_and_checkpoints_allocate_nothing() {
             Grokfast::new(GrokfastConfig::default(), &net).unwrap(),
             AdamW::new(AdamWConfig::default(), &net).unwrap(),
         );
-        let mom = SgdConfig {
-            momentum: 0.9,
-            nesterov: true,
-            ..SgdConfig::paper()
-        };
+        let mom = SgdConfig::paper().with_momentum(0.9).with_nesterov(true);
         let mut sgd = Optimizer::new(
             ColumnNorm::default(),
             Sgd::with_momentum(mom, &net).unwrap(),
         );
         let mut ns = Optimizer::new(
-            Egd::<f32, 46, 64>::new(EgdConfig {
-                polar: PolarConfig::newton_schulz(),
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            Egd::<f32, 46, 64>::new(
+                EgdConfig::default()
+                    .with_polar(PolarConfig::newton_schulz())
+                    .with_layers(Layers::All),
+            ),
             Sgd::new(SgdConfig::default()).unwrap(),
         );
         type Ckpt = Optimizer<Grokfast<f32, Net>, AdamW<f32, Net>>;
@@ -184,12 +166,12 @@ fn other_optimizers_and_checkpoints_allocate_nothing() {
             assert!(checkpoint::restore(&buf, &mut net, &mut adam).is_err());
         });
         assert_eq!(n, 0);
-    });
+    }
 }
 
 #[test]
 fn mlp3_dense_mse_step_allocates_nothing() {
-    big_stack(|| {
+    {
         let mut net = Mlp3::<f64, 20, 16, 8, 1>::zeros(true, true);
         net.init_he(&mut SplitMix64::new(3));
         let mut grad = net.zeros_like();
@@ -198,10 +180,7 @@ fn mlp3_dense_mse_step_allocates_nothing() {
             .map(|i| core::array::from_fn(|j| if (i >> (j % 4)) & 1 == 1 { 1.0 } else { -1.0 }))
             .collect();
         let mut opt = Optimizer::new(
-            Egd::<f64, 16, 20>::new(EgdConfig {
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            Egd::<f64, 16, 20>::new(EgdConfig::default().with_layers(Layers::All)),
             Sgd::new(SgdConfig::default()).unwrap(),
         );
         let mut plain = Optimizer::new(NoTransform, Sgd::new(SgdConfig::default()).unwrap());
@@ -226,5 +205,5 @@ fn mlp3_dense_mse_step_allocates_nothing() {
             }
         });
         assert_eq!(n, 0);
-    });
+    }
 }

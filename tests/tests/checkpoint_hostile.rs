@@ -387,14 +387,12 @@ fn sgd_plain(_: &Net) -> Optimizer<NoTransform, Sgd<f32>> {
 }
 
 fn sgd_cfg(nesterov: bool) -> SgdConfig<f32> {
-    SgdConfig {
-        lr: 0.1,
-        momentum: 0.9,
-        nesterov,
-        weight_decay: 1e-3,
-        decoupled_weight_decay: 1e-3,
-        ..SgdConfig::default()
-    }
+    SgdConfig::default()
+        .with_lr(0.1)
+        .with_momentum(0.9)
+        .with_nesterov(nesterov)
+        .with_weight_decay(1e-3)
+        .with_decoupled_weight_decay(1e-3)
 }
 
 fn momentum(p: &Net) -> Sgd<f32, Net> {
@@ -402,15 +400,7 @@ fn momentum(p: &Net) -> Sgd<f32, Net> {
 }
 
 fn adamw(p: &Net) -> AdamW<f32, Net> {
-    AdamW::new(
-        AdamWConfig {
-            lr: 1e-2,
-            l2: 1e-4,
-            ..AdamWConfig::default()
-        },
-        p,
-    )
-    .unwrap()
+    AdamW::new(AdamWConfig::default().with_lr(1e-2).with_l2(1e-4), p).unwrap()
 }
 
 fn grokfast(p: &Net) -> Grokfast<f32, Net> {
@@ -418,10 +408,7 @@ fn grokfast(p: &Net) -> Grokfast<f32, Net> {
 }
 
 fn egd() -> EgdP {
-    EgdP::new(EgdConfig {
-        layers: Layers::All,
-        ..EgdConfig::default()
-    })
+    EgdP::new(EgdConfig::default().with_layers(Layers::All))
 }
 
 proptest! {
@@ -780,7 +767,7 @@ fn overflows_on_next_step<X, B>(
     let mut q = net(49);
     let mut opt = make(&q);
     checkpoint::restore(&crafted, &mut q, &mut opt).expect("in-domain state restores");
-    let mut g = *grad;
+    let mut g = (*grad).clone();
     assert_eq!(opt.step(&mut q, &mut g), Err(EgdError::NonFinite));
     assert_eq!(snapshot(&q, &opt), crafted);
 }
@@ -789,10 +776,7 @@ fn overflows_on_next_step<X, B>(
 fn adamw_huge_first_moment_over_tiny_second_moment_is_refused_at_step() {
     // No coupled L2, so a zero gradient element stays zero.
     let make = |p: &Net| {
-        let cfg = AdamWConfig {
-            lr: 1e-2,
-            ..AdamWConfig::default()
-        };
+        let cfg = AdamWConfig::default().with_lr(1e-2);
         Optimizer::new(NoTransform, AdamW::new(cfg, p).unwrap())
     };
     let (p, _, buf) = trained(make);
@@ -834,10 +818,7 @@ fn adamw_huge_first_moment_over_tiny_second_moment_is_refused_at_step() {
 #[test]
 fn momentum_near_the_float_limit_is_refused_at_step() {
     let make = |p: &Net| {
-        let cfg = SgdConfig {
-            lr: 2.0,
-            ..sgd_cfg(false)
-        };
+        let cfg = sgd_cfg(false).with_lr(2.0);
         Optimizer::new(NoTransform, Sgd::with_momentum(cfg, p).unwrap())
     };
     let (p, _, buf) = trained(make);
@@ -846,10 +827,7 @@ fn momentum_near_the_float_limit_is_refused_at_step() {
     overflows_on_next_step(make, &buf, |b| put_f32(b, state_scalar(0, 0), f32::MAX), &g);
     // Nesterov: d = g + μ·v' overflows on its own at lr = 2 as well.
     let make = |p: &Net| {
-        let cfg = SgdConfig {
-            lr: 2.0,
-            ..sgd_cfg(true)
-        };
+        let cfg = sgd_cfg(true).with_lr(2.0);
         Optimizer::new(NoTransform, Sgd::with_momentum(cfg, p).unwrap())
     };
     let (p, _, buf) = trained(make);
@@ -861,10 +839,7 @@ fn momentum_near_the_float_limit_is_refused_at_step() {
     );
     // EGD's direction is bounded, but the momentum behind it is not.
     let make = |p: &Net| {
-        let cfg = SgdConfig {
-            lr: 2.0,
-            ..sgd_cfg(false)
-        };
+        let cfg = sgd_cfg(false).with_lr(2.0);
         Optimizer::new(egd(), Sgd::with_momentum(cfg, p).unwrap())
     };
     let (p, _, buf) = trained(make);

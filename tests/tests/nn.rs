@@ -299,7 +299,7 @@ fn batch_grad_zeroes_stale_gradient() {
 #[test]
 fn bad_inputs_are_errors_not_panics() {
     let net = he_mlp2::<10, 6, 3>(19, true, false);
-    let before = net;
+    let before = net.clone();
     let mut g = net.zeros_like();
     let mut s = Mlp2Scratch::new();
     let bad_index = net.batch_grad(&CrossEntropy, [(MultiHot(&[2, 10]), 1)], &mut g, &mut s);
@@ -326,7 +326,7 @@ fn bad_inputs_are_errors_not_panics() {
     // Accumulate leaves the gradient untouched when the sample is rejected.
     let mut g = net.zeros_like();
     g.l1.w.fill(1.5);
-    let snapshot = g;
+    let snapshot = g.clone();
     assert!(
         net.accumulate(&MultiHot(&[0, 1]), 9, &CrossEntropy, 1.0, &mut g, &mut s)
             .is_err()
@@ -440,34 +440,29 @@ fn he_init_matches_paper_variances_and_f32_f64_share_the_stream() {
 
 #[test]
 fn paper_size_forward_backward() {
-    // p = 127 at full size, on a big-stack thread (the types live on the stack).
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(|| {
-            let mut net = Mlp2::<f32, 254, 512, 127>::zeros(true, false);
-            net.init_he(&mut SplitMix64::new(23));
-            let mut g = net.zeros_like();
-            let mut s = Mlp2Scratch::new();
-            let idx: Vec<[usize; 2]> = (0..64).map(|i| [i % 127, 127 + (i * 7) % 127]).collect();
-            let st = net
-                .batch_grad(
-                    &CrossEntropy,
-                    idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - 127) % 127)),
-                    &mut g,
-                    &mut s,
-                )
-                .unwrap();
-            // He init at this width: loss near ln(127) ≈ 4.84, never NaN.
-            assert!(
-                st.loss.is_finite() && st.loss > 3.0 && st.loss < 8.0,
-                "{}",
-                st.loss
-            );
-            assert!(g.is_finite());
-        })
-        .unwrap()
-        .join()
+    // p = 127 at full size, on the default test-thread stack: the network and
+    // its gradient are boxed (zeroed in place, biases switched on in place).
+    let mut net = Box::<Mlp2<f32, 254, 512, 127>>::default();
+    net.reset(true, false);
+    net.init_he(&mut SplitMix64::new(23));
+    let mut g = Box::<Mlp2<f32, 254, 512, 127>>::default();
+    let mut s = Mlp2Scratch::new();
+    let idx: Vec<[usize; 2]> = (0..64).map(|i| [i % 127, 127 + (i * 7) % 127]).collect();
+    let st = net
+        .batch_grad(
+            &CrossEntropy,
+            idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - 127) % 127)),
+            &mut g,
+            &mut s,
+        )
         .unwrap();
+    // He init at this width: loss near ln(127) ≈ 4.84, never NaN.
+    assert!(
+        st.loss.is_finite() && st.loss > 3.0 && st.loss < 8.0,
+        "{}",
+        st.loss
+    );
+    assert!(g.is_finite() && g.is_active(1) && !g.is_active(3));
 }
 
 fn two_hot() -> impl Strategy<Value = [usize; 2]> {
@@ -520,11 +515,7 @@ fn trains_on_egd_tasks_modular_examples() {
     let mut s = Mlp2Scratch::new();
     let mut opt = Optimizer::new(
         Egd::<f32, 14, 64>::new(EgdConfig::paper()),
-        Sgd::new(SgdConfig {
-            lr: 0.3,
-            ..SgdConfig::paper()
-        })
-        .unwrap(),
+        Sgd::new(SgdConfig::paper().with_lr(0.3)).unwrap(),
     );
     for _ in 0..150 {
         net.batch_grad(&CrossEntropy, train(), &mut grad, &mut s)
@@ -925,26 +916,20 @@ fn blocked_handles_dense_samples_after_sparse_ones() {
 
 #[test]
 fn blocked_matches_per_sample_paper_size() {
-    // p = 127 at full size (hidden 512), f32, on a big-stack thread.
-    std::thread::Builder::new()
-        .stack_size(256 << 20)
-        .spawn(|| {
-            let d = two_hot_batch(127, 83, 14);
-            let net = he_net::<f32, 254, 512, 127>(15, true, false);
-            check_blocked!(
-                f32,
-                254,
-                512,
-                127,
-                &net,
-                CrossEntropy,
-                || d.iter().map(|(x, y)| (MultiHot(x), *y)),
-                "p=127"
-            );
-        })
-        .unwrap()
-        .join()
-        .unwrap();
+    // p = 127 at full size (hidden 512), f32, on the default test-thread
+    // stack (every network-sized buffer is boxed).
+    let d = two_hot_batch(127, 83, 14);
+    let net = he_net::<f32, 254, 512, 127>(15, true, false);
+    check_blocked!(
+        f32,
+        254,
+        512,
+        127,
+        &net,
+        CrossEntropy,
+        || d.iter().map(|(x, y)| (MultiHot(x), *y)),
+        "p=127"
+    );
 }
 
 #[test]

@@ -68,11 +68,7 @@ where
 }
 
 fn sgd(lr: f32) -> Sgd<f32> {
-    Sgd::new(SgdConfig {
-        lr,
-        ..SgdConfig::default()
-    })
-    .unwrap()
+    Sgd::new(SgdConfig::default().with_lr(lr)).unwrap()
 }
 
 fn synthetic(seed: u64) -> Net64 {
@@ -98,16 +94,11 @@ fn sgd_l2_on_weights_only_by_default() {
     let (lr, wd) = (0.1, 0.01);
     let p0 = net64(1);
     let g0 = synthetic(2);
-    let mut p = p0;
-    let mut g = g0;
+    let mut p = p0.clone();
+    let mut g = g0.clone();
     let mut opt = Optimizer::new(
         NoTransform,
-        Sgd::new(SgdConfig {
-            lr,
-            weight_decay: wd,
-            ..SgdConfig::default()
-        })
-        .unwrap(),
+        Sgd::new(SgdConfig::default().with_lr(lr).with_weight_decay(wd)).unwrap(),
     );
     opt.step(&mut p, &mut g).unwrap();
     for i in 0..4 {
@@ -130,13 +121,11 @@ fn sgd_decoupled_decay_and_bias_decay() {
     let (lr, dwd) = (0.1, 0.05);
     let p0 = net64(3);
     let g0 = synthetic(4);
-    let (mut p, mut g) = (p0, g0);
-    let cfg = SgdConfig {
-        lr,
-        decoupled_weight_decay: dwd,
-        decay_biases: true,
-        ..SgdConfig::default()
-    };
+    let (mut p, mut g) = (p0.clone(), g0.clone());
+    let cfg = SgdConfig::default()
+        .with_lr(lr)
+        .with_decoupled_weight_decay(dwd)
+        .with_decay_biases(true);
     Optimizer::new(NoTransform, Sgd::new(cfg).unwrap())
         .step(&mut p, &mut g)
         .unwrap();
@@ -154,14 +143,12 @@ fn sgd_momentum_and_nesterov() {
         let (lr, mu) = (0.1, 0.9);
         let p0 = net64(5);
         let (g1, g2) = (synthetic(6), synthetic(7));
-        let cfg = SgdConfig {
-            lr,
-            momentum: mu,
-            nesterov,
-            ..SgdConfig::default()
-        };
+        let cfg = SgdConfig::default()
+            .with_lr(lr)
+            .with_momentum(mu)
+            .with_nesterov(nesterov);
         let mut opt = Optimizer::new(NoTransform, Sgd::with_momentum(cfg, &p0).unwrap());
-        let mut p = p0;
+        let mut p = p0.clone();
         opt.step(&mut p, &mut g1.clone()).unwrap();
         opt.step(&mut p, &mut g2.clone()).unwrap();
         for k in 0..p.l1.w.as_slice().len() {
@@ -179,14 +166,10 @@ fn sgd_momentum_and_nesterov() {
 
 #[test]
 fn adamw_first_step_is_signed_lr() {
-    let cfg = AdamWConfig {
-        lr: 0.01,
-        weight_decay: 0.1,
-        ..AdamWConfig::default()
-    };
+    let cfg = AdamWConfig::default().with_lr(0.01).with_weight_decay(0.1);
     let p0 = net64(8);
     let g0 = synthetic(9);
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut opt = Optimizer::new(NoTransform, AdamW::new(cfg, &p0).unwrap());
     opt.step(&mut p, &mut g0.clone()).unwrap();
     assert_eq!(opt.base.steps(), 1);
@@ -207,27 +190,17 @@ fn adamw_first_step_is_signed_lr() {
 fn zero_gradient_gives_zero_update() {
     let p0 = net(10);
     let z = p0.zeros_like();
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut adam = Optimizer::new(
         NoTransform,
-        AdamW::new(
-            AdamWConfig {
-                weight_decay: 0.0,
-                ..AdamWConfig::default()
-            },
-            &p0,
-        )
-        .unwrap(),
+        AdamW::new(AdamWConfig::default().with_weight_decay(0.0), &p0).unwrap(),
     );
     for _ in 0..3 {
         adam.step(&mut p, &mut z.clone()).unwrap();
     }
     assert_eq!(p, p0);
     let mut egd = Optimizer::new(
-        EgdP::new(EgdConfig {
-            layers: Layers::All,
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_layers(Layers::All)),
         sgd(0.5),
     );
     let info = egd.step(&mut p, &mut z.clone()).unwrap();
@@ -244,15 +217,17 @@ fn grokfast_ema_starts_at_first_gradient() {
     let p0 = net64(11);
     let (g1, g2) = (synthetic(12), synthetic(13));
     let mut opt = Optimizer::new(
-        Grokfast::new(GrokfastConfig { alpha, lambda }, &p0).unwrap(),
-        Sgd::<f64>::new(SgdConfig {
-            lr: 1.0,
-            ..SgdConfig::default()
-        })
+        Grokfast::new(
+            GrokfastConfig::default()
+                .with_alpha(alpha)
+                .with_lambda(lambda),
+            &p0,
+        )
         .unwrap(),
+        Sgd::<f64>::new(SgdConfig::default().with_lr(1.0)).unwrap(),
     );
     assert!(!opt.transform.started());
-    let mut p = p0;
+    let mut p = p0.clone();
     opt.step(&mut p, &mut g1.clone()).unwrap();
     assert_eq!(opt.transform.ema().l1.w, g1.l1.w);
     opt.step(&mut p, &mut g2.clone()).unwrap();
@@ -271,14 +246,10 @@ fn grokfast_ema_starts_at_first_gradient() {
 fn column_norm_normalises_first_layer_rows() {
     let p0 = net64(14);
     let g0 = synthetic(15);
-    let mut p = p0;
+    let mut p = p0.clone();
     let mut opt = Optimizer::new(
         ColumnNorm::new(ColumnNormConfig::default()),
-        Sgd::<f64>::new(SgdConfig {
-            lr: 0.5,
-            ..SgdConfig::default()
-        })
-        .unwrap(),
+        Sgd::<f64>::new(SgdConfig::default().with_lr(0.5)).unwrap(),
     );
     opt.step(&mut p, &mut g0.clone()).unwrap();
     for (r, (a, b)) in p.l1.w.rows().iter().zip(p0.l1.w.rows()).enumerate() {
@@ -307,19 +278,11 @@ fn egd_whitens_first_layer_after_l2_and_leaves_the_rest() {
     let (lr, wd) = (0.3f32, 1e-2f32);
     let p0 = net(16);
     let g0 = grad_at(&p0, 0);
-    let mut p = p0;
-    let cfg = EgdConfig {
-        polar: PolarConfig::paper(),
-        ..EgdConfig::default()
-    };
+    let mut p = p0.clone();
+    let cfg = EgdConfig::default().with_polar(PolarConfig::paper());
     let mut opt = Optimizer::new(
         EgdP::new(cfg),
-        Sgd::new(SgdConfig {
-            lr,
-            weight_decay: wd,
-            ..SgdConfig::default()
-        })
-        .unwrap(),
+        Sgd::new(SgdConfig::default().with_lr(lr).with_weight_decay(wd)).unwrap(),
     );
     let info = opt.step(&mut p, &mut g0.clone()).unwrap();
     assert!(info.transformed && info.polar[0].is_some() && info.polar[1].is_none());
@@ -380,7 +343,7 @@ fn egd_layer_policies_on_mlp3() {
         (Layers::All, [true, true, true]),
         (Layers::Mask(0b110), [false, true, true]),
     ] {
-        let mut p = net;
+        let mut p = net.clone();
         let mut g = p.zeros_like();
         p.batch_grad(
             &CrossEntropy,
@@ -391,10 +354,7 @@ fn egd_layer_policies_on_mlp3() {
         .unwrap();
         // K ≥ 8 and L ≥ 12 cover all three matrices (12×8, 6×12, 3×6).
         let mut opt = Optimizer::new(
-            Egd::<f32, 8, 12>::new(EgdConfig {
-                layers,
-                ..EgdConfig::default()
-            }),
+            Egd::<f32, 8, 12>::new(EgdConfig::default().with_layers(layers)),
             sgd(0.1),
         );
         let info = opt.step(&mut p, &mut g).unwrap();
@@ -408,10 +368,7 @@ fn egd_layer_policies_on_mlp3() {
 fn egd_newton_schulz_trains() {
     let mut p = net(18);
     let mut opt = Optimizer::new(
-        EgdP::new(EgdConfig {
-            polar: PolarConfig::newton_schulz(),
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_polar(PolarConfig::newton_schulz())),
         sgd(0.2),
     );
     let all = pairs();
@@ -432,17 +389,14 @@ fn egd_newton_schulz_trains() {
 fn egd_switch_off_falls_back_to_the_base_optimizer() {
     let p0 = net(19);
     let mut egd = Optimizer::new(
-        EgdP::new(EgdConfig {
-            switch_off_above: Some(0.95),
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_switch_off_above(Some(0.95))),
         sgd(0.1),
     );
     assert!(!egd.transform.observe_accuracy(0.95)); // strictly above
     assert!(egd.transform.observe_accuracy(0.96));
     assert!(egd.transform.observe_accuracy(0.1)); // latched
     let mut plain = Optimizer::new(NoTransform, sgd(0.1));
-    let (mut a, mut b) = (p0, p0);
+    let (mut a, mut b) = (p0.clone(), p0.clone());
     let info = egd.step(&mut a, &mut grad_at(&p0, 0)).unwrap();
     plain.step(&mut b, &mut grad_at(&p0, 0)).unwrap();
     assert!(!info.transformed && info.polar[0].is_none());
@@ -450,10 +404,7 @@ fn egd_switch_off_falls_back_to_the_base_optimizer() {
     // The flag survives a checkpoint.
     let buf = snapshot(&a, &egd);
     let mut fresh = Optimizer::new(
-        EgdP::new(EgdConfig {
-            switch_off_above: Some(0.95),
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_switch_off_above(Some(0.95))),
         sgd(0.1),
     );
     checkpoint::restore(&buf, &mut b, &mut fresh).unwrap();
@@ -492,27 +443,17 @@ where
 }
 
 fn sgd_mom(p: &Net, nesterov: bool) -> Sgd<f32, Net> {
-    let cfg = SgdConfig {
-        lr: 0.1,
-        momentum: 0.9,
-        nesterov,
-        weight_decay: 1e-3,
-        decoupled_weight_decay: 1e-3,
-        ..SgdConfig::default()
-    };
+    let cfg = SgdConfig::default()
+        .with_lr(0.1)
+        .with_momentum(0.9)
+        .with_nesterov(nesterov)
+        .with_weight_decay(1e-3)
+        .with_decoupled_weight_decay(1e-3);
     Sgd::with_momentum(cfg, p).unwrap()
 }
 
 fn adamw(p: &Net) -> AdamW<f32, Net> {
-    AdamW::new(
-        AdamWConfig {
-            lr: 1e-2,
-            l2: 1e-4,
-            ..AdamWConfig::default()
-        },
-        p,
-    )
-    .unwrap()
+    AdamW::new(AdamWConfig::default().with_lr(1e-2).with_l2(1e-4), p).unwrap()
 }
 
 #[test]
@@ -520,11 +461,7 @@ fn non_finite_gradient_leaves_everything_unchanged_for_every_optimizer() {
     let t = net(20);
     nan_contract(Optimizer::new(
         NoTransform,
-        Sgd::new(SgdConfig {
-            weight_decay: 1e-4,
-            ..SgdConfig::paper()
-        })
-        .unwrap(),
+        Sgd::new(SgdConfig::paper().with_weight_decay(1e-4)).unwrap(),
     ));
     nan_contract(Optimizer::new(NoTransform, sgd_mom(&t, false)));
     nan_contract(Optimizer::new(NoTransform, sgd_mom(&t, true)));
@@ -543,10 +480,7 @@ fn non_finite_gradient_leaves_everything_unchanged_for_every_optimizer() {
         Sgd::new(SgdConfig::paper()).unwrap(),
     ));
     nan_contract(Optimizer::new(
-        EgdP::new(EgdConfig {
-            layers: Layers::All,
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_layers(Layers::All)),
         adamw(&t),
     ));
 }
@@ -554,17 +488,9 @@ fn non_finite_gradient_leaves_everything_unchanged_for_every_optimizer() {
 #[test]
 fn svd_failure_leaves_everything_unchanged() {
     let mut p = net(21);
-    let cfg = EgdConfig {
-        polar: PolarConfig {
-            svd: SvdConfig {
-                max_sweeps: 1,
-                ..SvdConfig::default()
-            },
-            ..PolarConfig::default()
-        },
-        layers: Layers::All,
-        ..EgdConfig::default()
-    };
+    let cfg = EgdConfig::default()
+        .with_polar(PolarConfig::default().with_svd(SvdConfig::default().with_max_sweeps(1)))
+        .with_layers(Layers::All);
     let mut opt = Optimizer::new(EgdP::new(cfg), sgd_mom(&p, false));
     let before = snapshot(&p, &opt);
     let r = {
@@ -597,7 +523,7 @@ where
     let mut p = net(30);
     train(&mut p, &mut opt, 0..3);
     let before = snapshot(&p, &opt);
-    let (mut twin_p, mut twin) = (p, opt.clone());
+    let (mut twin_p, mut twin) = (p.clone(), opt.clone());
     let scaled = |net: &Net| {
         let mut g = grad_at(net, 3);
         for i in 0..4 {
@@ -694,14 +620,7 @@ fn huge_learning_rates_and_weight_decays_are_refused_and_change_nothing() {
     // the first step the started flag must stay unset.
     let mut p = net(31);
     let mut opt = Optimizer::new(
-        Grokfast::new(
-            GrokfastConfig {
-                lambda: max,
-                ..GrokfastConfig::default()
-            },
-            &p,
-        )
-        .unwrap(),
+        Grokfast::new(GrokfastConfig::default().with_lambda(max), &p).unwrap(),
         sgd(0.05),
     );
     let before = snapshot(&p, &opt);
@@ -745,10 +664,7 @@ fn huge_learning_rates_and_weight_decays_are_refused_and_change_nothing() {
     // still overflows; its last polar report stays that of the last good step.
     let egd = overflow_contract(
         Optimizer::new(
-            EgdP::new(EgdConfig {
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            EgdP::new(EgdConfig::default().with_layers(Layers::All)),
             sgd(0.05),
         ),
         |o| {
@@ -788,23 +704,14 @@ fn zero_learning_rate_still_refuses_a_non_finite_gradient() {
         }
     }
     let t = net(33);
-    let zero_lr = SgdConfig {
-        lr: 0.0,
-        ..SgdConfig::default()
-    };
+    let zero_lr = SgdConfig::default().with_lr(0.0);
     refuses(Optimizer::new(NoTransform, Sgd::new(zero_lr).unwrap()));
-    let mom = SgdConfig {
-        momentum: 0.5,
-        ..zero_lr
-    };
+    let mom = zero_lr.with_momentum(0.5);
     refuses(Optimizer::new(
         NoTransform,
         Sgd::with_momentum(mom, &t).unwrap(),
     ));
-    let adam = AdamWConfig {
-        lr: 0.0,
-        ..AdamWConfig::default()
-    };
+    let adam = AdamWConfig::default().with_lr(0.0);
     refuses(Optimizer::new(NoTransform, AdamW::new(adam, &t).unwrap()));
 }
 
@@ -850,63 +757,21 @@ fn invalid_configuration_is_an_error_and_changes_nothing() {
     );
     assert_eq!(snapshot(&p, &opt), before);
 
-    let mom = SgdConfig {
-        momentum: 0.9,
-        ..SgdConfig::<f32>::default()
-    };
+    let mom = SgdConfig::<f32>::default().with_momentum(0.9);
     assert!(Sgd::new(mom).is_err());
-    assert!(
-        Sgd::new(SgdConfig {
-            nesterov: true,
-            ..SgdConfig::<f32>::default()
-        })
-        .is_err()
-    );
-    assert!(
-        Sgd::with_momentum(
-            SgdConfig {
-                momentum: 1.0,
-                ..mom
-            },
-            &p
-        )
-        .is_err()
-    );
-    assert!(
-        AdamW::new(
-            AdamWConfig {
-                beta1: 1.0,
-                ..AdamWConfig::default()
-            },
-            &p
-        )
-        .is_err()
-    );
-    assert!(
-        AdamW::new(
-            AdamWConfig {
-                eps: 0.0,
-                ..AdamWConfig::default()
-            },
-            &p
-        )
-        .is_err()
-    );
+    assert!(Sgd::new(SgdConfig::<f32>::default().with_nesterov(true)).is_err());
+    assert!(Sgd::with_momentum(mom.with_momentum(1.0), &p).is_err());
+    assert!(AdamW::new(AdamWConfig::default().with_beta1(1.0), &p).is_err());
+    assert!(AdamW::new(AdamWConfig::default().with_eps(0.0), &p).is_err());
     assert!(
         Grokfast::new(
-            GrokfastConfig {
-                alpha: 1.5,
-                lambda: 2.0
-            },
+            GrokfastConfig::default().with_alpha(1.5).with_lambda(2.0),
             &p
         )
         .is_err()
     );
     let mut cn = Optimizer::new(
-        ColumnNorm::new(ColumnNormConfig {
-            min_norm: 0.0,
-            ..ColumnNormConfig::default()
-        }),
+        ColumnNorm::new(ColumnNormConfig::default().with_min_norm(0.0)),
         sgd(0.1),
     );
     assert!(
@@ -917,13 +782,9 @@ fn invalid_configuration_is_an_error_and_changes_nothing() {
         .is_err()
     );
     let mut egd = Optimizer::new(
-        EgdP::new(EgdConfig {
-            polar: PolarConfig {
-                cutoff: egd_core::polar::Cutoff::Relative(-1.0),
-                ..PolarConfig::default()
-            },
-            ..EgdConfig::default()
-        }),
+        EgdP::new(EgdConfig::default().with_polar(
+            PolarConfig::default().with_cutoff(egd_core::polar::Cutoff::Relative(-1.0)),
+        )),
         sgd(0.1),
     );
     let before = snapshot(&p, &egd);
@@ -940,13 +801,11 @@ fn invalid_configuration_is_an_error_and_changes_nothing() {
 #[test]
 fn disabled_bias_stays_exactly_zero() {
     let mut p = net(23);
-    let cfg = AdamWConfig {
-        lr: 1e-2,
-        weight_decay: 0.1,
-        l2: 1e-3,
-        decay_biases: true,
-        ..AdamWConfig::default()
-    };
+    let cfg = AdamWConfig::default()
+        .with_lr(1e-2)
+        .with_weight_decay(0.1)
+        .with_l2(1e-3)
+        .with_decay_biases(true);
     let mut opt = Optimizer::new(
         Grokfast::new(GrokfastConfig::default(), &p).unwrap(),
         AdamW::new(cfg, &p).unwrap(),
@@ -1025,30 +884,24 @@ fn resume_from_checkpoint_is_bit_identical() {
     resume_is_bit_identical(|p| Optimizer::new(EgdP::new(EgdConfig::default()), sgd_mom(p, false)));
     resume_is_bit_identical(|p| {
         Optimizer::new(
-            EgdP::new(EgdConfig {
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            EgdP::new(EgdConfig::default().with_layers(Layers::All)),
             adamw(p),
         )
     });
     resume_is_bit_identical(|p| Optimizer::new(ColumnNorm::default(), sgd_mom(p, false)));
     // EGD-RSVD: the sketch stream follows the checkpointed step counter.
     resume_is_bit_identical(|p| {
-        let polar = PolarConfig {
-            method: Method::Rsvd {
-                rank: 4,
-                power_iters: 2,
-                seed: 3,
-            },
-            ..PolarConfig::paper()
-        };
+        let polar = PolarConfig::paper().with_method(Method::Rsvd {
+            rank: 4,
+            power_iters: 2,
+            seed: 3,
+        });
         Optimizer::new(
-            Egd::<f32, 10, 16, 4>::new(EgdConfig {
-                polar,
-                layers: Layers::All,
-                ..EgdConfig::default()
-            }),
+            Egd::<f32, 10, 16, 4>::new(
+                EgdConfig::default()
+                    .with_polar(polar)
+                    .with_layers(Layers::All),
+            ),
             sgd_mom(p, false),
         )
     });

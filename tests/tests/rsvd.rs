@@ -10,15 +10,13 @@ use egd_tests::*;
 use proptest::prelude::*;
 
 fn rsvd_cfg<T: Real>(rank: u16, power_iters: u8, seed: u64, cutoff: Cutoff<T>) -> PolarConfig<T> {
-    PolarConfig {
-        method: Method::Rsvd {
+    PolarConfig::default()
+        .with_method(Method::Rsvd {
             rank,
             power_iters,
             seed,
-        },
-        cutoff,
-        ..PolarConfig::default()
-    }
+        })
+        .with_cutoff(cutoff)
 }
 
 /// The RSVD direction of `g` (as `f64`).
@@ -33,11 +31,15 @@ fn rsvd_dir<
     g: &Matrix<T, R, C>,
     cfg: &PolarConfig<T>,
     stream: u64,
-) -> Matrix<f64, R, C> {
-    let mut ws = Box::new(RsvdWorkspace::<T, K, L, RM>::new());
-    let mut out = Box::new(Matrix::zeros());
+) -> Box<Matrix<f64, R, C>> {
+    let mut ws = Box::<RsvdWorkspace<T, K, L, RM>>::default();
+    let mut out = Box::<Matrix<T, R, C>>::default();
     rsvd::polar(g, &mut out, &mut ws, cfg, stream).expect("rsvd converges");
-    to_f64(&out)
+    let mut d = Box::<Matrix<f64, R, C>>::default();
+    for (d, x) in d.as_mut_slice().iter_mut().zip(out.as_slice()) {
+        *d = x.to_f64();
+    }
+    d
 }
 
 /// The exact (Jacobi) direction of `g` with the `Auto` cutoff (as `f64`).
@@ -88,7 +90,7 @@ proptest! {
         prop_assert!(rel_err(&d, &p) <= polar_tol::<f64>(kappa), "f64 {}", rel_err(&d, &p));
         let at = transpose(&a);
         let dt = rsvd_dir::<f64, 7, 12, 7, 12, 12>(&at, &rsvd_cfg(rank, q, seed, Cutoff::Auto), 3);
-        prop_assert_eq!(transpose(&dt), d); // polar(Gᵀ) = polar(G)ᵀ, bit for bit
+        prop_assert_eq!(transpose(&dt), *d); // polar(Gᵀ) = polar(G)ᵀ, bit for bit
         let a32 = to_f32(&a);
         let d32 = rsvd_dir::<f32, 12, 7, 7, 12, 12>(&a32, &rsvd_cfg(rank, q, seed, Cutoff::Auto), 3);
         prop_assert!(rel_err(&d32, &p) <= polar_tol::<f32>(kappa), "f32 {}", rel_err(&d32, &p));
@@ -170,7 +172,7 @@ fn decaying_spectrum_error_is_bounded_by_the_tail() {
                 "rank of D is r: {s:?}"
             );
             // E = (I − ÛÛᵀ)·A.
-            let mut e = a;
+            let mut e = a.clone();
             for c in 0..C {
                 let proj: [f64; 16] =
                     core::array::from_fn(|i| (0..R).map(|t| u[(t, i)] * a[(t, c)]).sum());
@@ -216,7 +218,7 @@ fn deterministic_per_seed_and_stream() {
     rsvd::polar(&a, &mut out, &mut ws, &cfg, 9).unwrap();
     assert_eq!(bits(&to_f64(&out)), bits(&one));
     // In place = out of place.
-    let mut g = a;
+    let mut g = a.clone();
     rsvd::polar_in_place(&mut g, &mut ws, &cfg, 9).unwrap();
     assert_eq!(bits(&to_f64(&g)), bits(&one));
     let other_stream = rsvd_dir::<f32, 64, 30, 30, 64, 8>(&a, &cfg, 10);
@@ -234,20 +236,14 @@ fn errors_leave_buffers_untouched() {
     let mut ws = Box::new(RsvdWorkspace::<f64, 12, 20, 8>::new());
     let sentinel = Matrix::<f64, 20, 12>::from_fn(|i, j| (i * 100 + j) as f64);
     // Sweep cap: one sweep cannot orthogonalise 8 Gaussian rows.
-    let capped = PolarConfig {
-        svd: SvdConfig {
-            max_sweeps: 1,
-            ..SvdConfig::default()
-        },
-        ..rsvd_cfg(8, 2, 0, Cutoff::Auto)
-    };
-    let mut out = sentinel;
+    let capped = rsvd_cfg(8, 2, 0, Cutoff::Auto).with_svd(SvdConfig::default().with_max_sweeps(1));
+    let mut out = sentinel.clone();
     assert_eq!(
         rsvd::polar(&a, &mut out, &mut ws, &capped, 0),
         Err(EgdError::NotConverged { sweeps: 1 })
     );
     assert_eq!(out, sentinel);
-    let mut g = a;
+    let mut g = a.clone();
     assert!(rsvd::polar_in_place(&mut g, &mut ws, &capped, 0).is_err());
     assert_eq!(g, a);
     for cfg in [
@@ -264,7 +260,7 @@ fn errors_leave_buffers_untouched() {
         ));
         assert_eq!(out, sentinel);
     }
-    let mut inf = a;
+    let mut inf = a.clone();
     inf[(3, 4)] = f64::INFINITY;
     assert_eq!(
         rsvd::polar(&inf, &mut out, &mut ws, &rsvd_cfg(8, 2, 0, Cutoff::Auto), 0),
@@ -288,8 +284,12 @@ fn errors_leave_buffers_untouched() {
 #[test]
 fn paper_shape() {
     let mut rng = SplitMix64(77);
+    // On the default test-thread stack: every paper-size matrix is boxed.
     let (a, p) = with_singular_values::<512, 254, 60>(&mut rng, &spectrum::<60>(60, 100.0));
-    let a32 = to_f32(&a);
+    let mut a32 = Box::<Matrix<f32, 512, 254>>::default();
+    for (y, x) in a32.as_mut_slice().iter_mut().zip(a.as_slice()) {
+        *y = *x as f32;
+    }
     for rank in [64u16, 128] {
         let d =
             rsvd_dir::<f32, 512, 254, 254, 512, 128>(&a32, &rsvd_cfg(rank, 2, 3, Cutoff::Auto), 0);

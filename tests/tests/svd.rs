@@ -79,7 +79,7 @@ fn check<const R: usize, const C: usize, const N: usize, const K: usize, const L
     let a32_64 = to_f64(&a32);
     // f32 oracle: the exact reference if any, else the f64 path on the same (rounded) data.
     let ref32 = match reference {
-        Some(r) => *r,
+        Some(r) => (*r).clone(),
         None => run::<f64, R, C, N, K, L>(&a32_64, &a32_64, None, full_rank).2,
     };
     let (o32, _, _) = run::<f32, R, C, N, K, L>(&a32_64, &a32, Some(&ref32), full_rank);
@@ -333,7 +333,7 @@ fn zero_gives_zero_and_nonfinite_is_rejected() {
             let mut out = Matrix::from_fn(|_, _| 7.0);
             assert_eq!(polar(&g, &mut out, &mut ws, &cfg), Err(EgdError::NonFinite));
             assert_eq!(out, Matrix::from_fn(|_, _| 7.0), "output untouched");
-            let mut gi = g;
+            let mut gi = g.clone();
             assert_eq!(
                 egd_core::polar::polar_in_place(&mut gi, &mut ws, &cfg),
                 Err(EgdError::NonFinite)
@@ -376,22 +376,14 @@ fn bad_cutoff_and_tolerance_are_errors() {
         Cutoff::Clamp(f64::NAN),
         Cutoff::Relative(f64::INFINITY),
     ] {
-        let cfg = PolarConfig {
-            cutoff: c,
-            ..PolarConfig::default()
-        };
+        let cfg = PolarConfig::default().with_cutoff(c);
         assert!(matches!(
             polar(&g, &mut out, &mut ws, &cfg),
             Err(EgdError::InvalidParameter { .. })
         ));
     }
-    let cfg = PolarConfig {
-        svd: SvdConfig {
-            tol: Some(0.0),
-            max_sweeps: 30,
-        },
-        ..PolarConfig::default()
-    };
+    let cfg = PolarConfig::default()
+        .with_svd(SvdConfig::default().with_tol(Some(0.0)).with_max_sweeps(30));
     assert!(matches!(
         polar(&g, &mut out, &mut ws, &cfg),
         Err(EgdError::InvalidParameter { .. })
@@ -452,7 +444,7 @@ fn newton_schulz_is_approximate_but_close() {
     assert_eq!(qt, transpose(&q));
     let mut qi = a;
     egd_core::polar::polar_in_place(&mut qi, &mut ws, &PolarConfig::newton_schulz()).unwrap();
-    assert_eq!(qi, q);
+    assert_eq!(*qi, q);
 }
 
 /// Warm start: the same accuracy as a cold start on every call of a drifting
@@ -466,10 +458,7 @@ fn warm_start_is_exact_and_saves_sweeps() {
         let mut ws_cold = Box::new(SvdWorkspace::<T, 24, 48>::new());
         let mut ws_warm = Box::new(SvdWorkspace::<T, 24, 48>::new());
         let cold = PolarConfig::<T>::default();
-        let warm = PolarConfig::<T> {
-            warm_start: true,
-            ..cold
-        };
+        let warm = cold.with_warm_start(true);
         let (mut sc, mut sw, mut worst) = (0u32, 0u32, 0.0f64);
         let mut g = base;
         for _ in 0..300 {
@@ -494,10 +483,7 @@ fn warm_start_is_exact_and_saves_sweeps() {
     assert!(e32 <= tol::POLAR_F32 * 2.0, "{e32}");
     // A different shape on the same workspace starts cold (and is still right).
     let mut ws = SvdWorkspace::<f64, 24, 48>::new();
-    let warm = PolarConfig::<f64> {
-        warm_start: true,
-        ..PolarConfig::default()
-    };
+    let warm = PolarConfig::default().with_warm_start(true);
     let mut rng = SplitMix64(1);
     let (a, p) = with_singular_values::<48, 24, 24>(&mut rng, &logspace::<24>(0.1, 24));
     let mut q = Matrix::zeros();
@@ -523,10 +509,7 @@ fn formed_assembly_meets_the_contract_across_kappa() {
         let (a, p) = with_singular_values::<R, C, N>(&mut rng, &logspace::<N>(1.0 / kappa, N));
         let a32 = to_f32(&a);
         let formed = PolarConfig::<f64>::default();
-        let rotations = PolarConfig::<f64> {
-            warm_start: true,
-            ..formed
-        };
+        let rotations = formed.with_warm_start(true);
         let run64 = |cfg: &PolarConfig<f64>| {
             let mut ws = Box::new(SvdWorkspace::<f64, K, L>::new());
             let mut q = Matrix::<f64, R, C>::zeros();
@@ -563,10 +546,7 @@ fn formed_assembly_meets_the_contract_across_kappa() {
         let b64 = tol::POLAR_F64.max(100.0 * f64::EPSILON * kappa);
         let f32cfg = PolarConfig::<f32>::default();
         let qf32 = run32(&f32cfg);
-        let qr32 = run32(&PolarConfig::<f32> {
-            warm_start: true,
-            ..f32cfg
-        });
+        let qr32 = run32(&f32cfg.with_warm_start(true));
         let b32 = tol::POLAR_F32.max(100.0 * f64::from(f32::EPSILON) * kappa);
         let (ef, er, of) = (rel_err(&qf, &p), rel_err(&qr, &p), orth(&qf));
         let (ef32, er32, of32) = (rel_err(&qf32, &p), rel_err(&qr32, &p), orth(&qf32));

@@ -164,15 +164,15 @@ mod tests {
         let mut net = Mlp2::<f64, 6, 8, 3>::zeros(true, false);
         net.init_he(&mut SplitMix64::new(1));
         let (mut grad, mut s) = marked_mlp2();
-        let (g0, s0) = (grad, s);
+        let (g0, s0) = (grad.clone(), s.clone());
         let empty: [(MultiHot<[usize; 2]>, usize); 0] = [];
         assert!(
             net.batch_grad(&CrossEntropy, empty, &mut grad, &mut s)
                 .is_err()
         );
-        assert_eq!((grad, s), (g0, s0));
+        assert_eq!((&grad, &s), (&g0, &s0));
         let mut b = Mlp2BlockScratch::<f64, 8, 3, 2>::new();
-        let b0 = b;
+        let b0 = b.clone();
         assert!(
             net.batch_grad_blocked(&CrossEntropy, empty, &mut grad, &mut b)
                 .is_err()
@@ -185,7 +185,7 @@ mod tests {
         let mut net = Mlp2::<f64, 6, 8, 3>::zeros(true, false);
         net.init_he(&mut SplitMix64::new(2));
         let (mut grad, mut s) = marked_mlp2();
-        let (g0, s0) = (grad, s);
+        let (g0, s0) = (grad.clone(), s.clone());
         let bad = MultiHot([0, 6]);
         assert!(matches!(
             net.forward(&bad, &mut s),
@@ -196,7 +196,7 @@ mod tests {
             net.accumulate(&bad, 0, &CrossEntropy, 1.0, &mut grad, &mut s)
                 .is_err()
         );
-        assert_eq!((grad, s), (g0, s0));
+        assert_eq!((&grad, &s), (&g0, &s0));
         // A bad label fails in the loss: the gradient is still untouched.
         assert!(
             net.accumulate(&MultiHot([0, 3]), 3, &CrossEntropy, 1.0, &mut grad, &mut s)
@@ -211,7 +211,7 @@ mod tests {
         net.init_he(&mut SplitMix64::new(3));
         let mut grad = net.zeros_like();
         grad.init_he(&mut SplitMix64::new(4));
-        let g0 = grad;
+        let g0 = grad.clone();
         let mut s = Mlp3Scratch::new();
         let x = [1.0, -1.0, 1.0, 1.0];
         assert_eq!(

@@ -609,7 +609,7 @@ mod tests {
                 13 => {
                     v.visit(0, &mut self.a.w)?;
                     v.visit(1, &mut self.b.w)?;
-                    let mut copy = self.c.w;
+                    let mut copy = self.c.w.clone();
                     v.visit(2, &mut copy)
                 }
                 14 => {

@@ -182,7 +182,7 @@ impl<T: Real, const IN: usize, S: AsRef<[usize]>> Input<T, IN> for MultiHot<S> {
 /// assert_eq!(y, [6.5, -1.0]);
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Dense<T, const IN: usize, const OUT: usize> {
     /// Weights, `OUT × IN`.
     pub w: Matrix<T, OUT, IN>,
@@ -190,6 +190,31 @@ pub struct Dense<T, const IN: usize, const OUT: usize> {
     pub b: [T; OUT],
     /// Whether the bias is used and trained.
     pub bias: bool,
+}
+
+/// Not `Copy` (a layer can be hundreds of kilobytes): copies are explicit,
+/// and [`Clone::clone_from`] copies in place, without a temporary.
+impl<T: Clone, const IN: usize, const OUT: usize> Clone for Dense<T, IN, OUT> {
+    fn clone(&self) -> Self {
+        Self {
+            w: self.w.clone(),
+            b: self.b.clone(),
+            bias: self.bias,
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.w.clone_from(&source.w);
+        self.b.clone_from_slice(&source.b);
+        self.bias = source.bias;
+    }
+}
+
+/// All zeros, bias switched off: every byte is zero (a `static` lands in `.bss`).
+impl<T: Real, const IN: usize, const OUT: usize> Default for Dense<T, IN, OUT> {
+    fn default() -> Self {
+        Self::zeros(false)
+    }
 }
 
 impl<T: Real, const IN: usize, const OUT: usize> Dense<T, IN, OUT> {

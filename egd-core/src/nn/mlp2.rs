@@ -19,7 +19,7 @@ pub use blocked::Mlp2BlockScratch;
 
 /// Activation scratch for [`Mlp2`]: `O(HIDDEN + OUT)` scalars, owned by the
 /// caller and reused across samples.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Mlp2Scratch<T, const HIDDEN: usize, const OUT: usize> {
     /// Hidden activations `ReLU(W1 x + b1)` of the last sample.
     pub hidden: [T; HIDDEN],
@@ -80,12 +80,41 @@ impl<T: Real, const HIDDEN: usize, const OUT: usize> Default for Mlp2Scratch<T, 
 /// assert!(stats.loss > 0.0 && stats.samples == 2);
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Mlp2<T, const IN: usize, const HIDDEN: usize, const OUT: usize> {
     /// First layer, `HIDDEN × IN`.
     pub l1: Dense<T, IN, HIDDEN>,
     /// Output layer, `OUT × HIDDEN`.
     pub l2: Dense<T, HIDDEN, OUT>,
+}
+
+/// Not `Copy` (the paper's model is 783 KB): copies are explicit, and
+/// [`Clone::clone_from`] copies in place, without a temporary.
+impl<T: Clone, const IN: usize, const HIDDEN: usize, const OUT: usize> Clone
+    for Mlp2<T, IN, HIDDEN, OUT>
+{
+    fn clone(&self) -> Self {
+        Self {
+            l1: self.l1.clone(),
+            l2: self.l2.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.l1.clone_from(&source.l1);
+        self.l2.clone_from(&source.l2);
+    }
+}
+
+/// All zeros, biases switched off: every byte is zero, so a `static` lands
+/// in `.bss`, and `Box::<Mlp2<…>>::default()` writes the zeros straight into
+/// the allocation. Switch biases on in place with [`Mlp2::reset`].
+impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Default
+    for Mlp2<T, IN, HIDDEN, OUT>
+{
+    fn default() -> Self {
+        Self::zeros(false, false)
+    }
 }
 
 impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN, HIDDEN, OUT> {
@@ -108,6 +137,23 @@ impl<T: Real, const IN: usize, const HIDDEN: usize, const OUT: usize> Mlp2<T, IN
     #[must_use]
     pub const fn zeros_like(&self) -> Self {
         Self::zeros(self.l1.bias, self.l2.bias)
+    }
+
+    /// In place, what [`Mlp2::zeros`] builds by value: every scalar zero and
+    /// the biases switched as given. For networks that live in a `static` or
+    /// a `Box` (`Box::<Mlp2<…>>::default()`, then `reset`), so that a
+    /// network-sized value is never built on the stack.
+    ///
+    /// ```
+    /// use egd_core::nn::{Mlp2, Params};
+    /// let mut net = Box::<Mlp2<f32, 254, 512, 127>>::default(); // 783 KB, on the heap
+    /// net.reset(true, false);
+    /// assert!(net.is_active(1) && !net.is_active(3));
+    /// ```
+    pub fn reset(&mut self, hidden_bias: bool, out_bias: bool) {
+        self.fill_zero();
+        self.l1.bias = hidden_bias;
+        self.l2.bias = out_bias;
     }
 
     fn set_biases_like(&mut self, other: &Self) {

@@ -26,7 +26,7 @@ use rand_core::Rng;
 /// assert_eq!(stats.samples, 1);
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Mlp3<T, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> {
     /// First layer, `H1 × IN`.
     pub l1: Dense<T, IN, H1>,
@@ -36,8 +36,38 @@ pub struct Mlp3<T, const IN: usize, const H1: usize, const H2: usize, const OUT:
     pub l3: Dense<T, H2, OUT>,
 }
 
+/// Not `Copy`: copies are explicit, and [`Clone::clone_from`] copies in
+/// place, without a temporary.
+impl<T: Clone, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> Clone
+    for Mlp3<T, IN, H1, H2, OUT>
+{
+    fn clone(&self) -> Self {
+        Self {
+            l1: self.l1.clone(),
+            l2: self.l2.clone(),
+            l3: self.l3.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.l1.clone_from(&source.l1);
+        self.l2.clone_from(&source.l2);
+        self.l3.clone_from(&source.l3);
+    }
+}
+
+/// All zeros, biases switched off: every byte is zero (a `static` lands in
+/// `.bss`).
+impl<T: Real, const IN: usize, const H1: usize, const H2: usize, const OUT: usize> Default
+    for Mlp3<T, IN, H1, H2, OUT>
+{
+    fn default() -> Self {
+        Self::zeros(false, false)
+    }
+}
+
 /// Activation scratch for [`Mlp3`]: `O(H1 + H2 + OUT)` scalars.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Mlp3Scratch<T, const H1: usize, const H2: usize, const OUT: usize> {
     /// First hidden activations.
     pub h1: [T; H1],

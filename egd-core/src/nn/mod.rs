@@ -45,7 +45,7 @@
 //! net.init_he(&mut SplitMix64::new(7));
 //! let mut grad = net.zeros_like();
 //! let mut scratch = Mlp2Scratch::new();
-//! let mut opt = Optimizer::new(NoTransform, Sgd::new(SgdConfig { lr: 0.5, ..SgdConfig::default() })?);
+//! let mut opt = Optimizer::new(NoTransform, Sgd::new(SgdConfig::new(0.5))?);
 //!
 //! let idx: [[usize; 2]; P * P] = core::array::from_fn(|i| [i / P, P + i % P]);
 //! let data = || idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - P) % P));

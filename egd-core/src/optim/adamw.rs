@@ -10,7 +10,17 @@ use crate::scalar::Real;
 /// `l2` is an optional coupled L2 term added to the gradient before any
 /// transform (default 0). `decay_biases` applies both to biases (default
 /// `false`: weights only, the paper's convention).
+///
+/// `#[non_exhaustive]`: build it from [`Default`] or, in `const` items, from
+/// `AdamWConfig::<f32>::DEFAULT` (or `f64`) with the `const` builders.
+///
+/// ```
+/// use egd_core::optim::AdamWConfig;
+/// const C: AdamWConfig<f32> = AdamWConfig::<f32>::DEFAULT.with_lr(1e-2).with_weight_decay(0.1);
+/// assert_eq!(C, AdamWConfig::default().with_lr(1e-2).with_weight_decay(0.1));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct AdamWConfig<T> {
     /// Learning rate (finite, `≥ 0`).
     pub lr: T,
@@ -43,7 +53,76 @@ impl<T: Real> Default for AdamWConfig<T> {
     }
 }
 
+macro_rules! adamw_default_const {
+    ($t:ty) => {
+        #[allow(trivial_numeric_casts)] // `f64 as f64` in the f64 instance
+        impl AdamWConfig<$t> {
+            /// [`Default`] as a constant (the same bits), for `const`/`static` items.
+            pub const DEFAULT: Self = Self {
+                lr: 1e-3_f64 as $t,
+                beta1: 0.9_f64 as $t,
+                beta2: 0.999_f64 as $t,
+                eps: 1e-8_f64 as $t,
+                weight_decay: 0.01_f64 as $t,
+                l2: 0.0,
+                decay_biases: false,
+            };
+        }
+    };
+}
+adamw_default_const!(f32);
+adamw_default_const!(f64);
+
 impl<T: Real> AdamWConfig<T> {
+    /// Sets [`lr`](Self::lr).
+    #[must_use]
+    pub const fn with_lr(mut self, lr: T) -> Self {
+        self.lr = lr;
+        self
+    }
+
+    /// Sets the first-moment decay [`beta1`](Self::beta1).
+    #[must_use]
+    pub const fn with_beta1(mut self, beta1: T) -> Self {
+        self.beta1 = beta1;
+        self
+    }
+
+    /// Sets the second-moment decay [`beta2`](Self::beta2).
+    #[must_use]
+    pub const fn with_beta2(mut self, beta2: T) -> Self {
+        self.beta2 = beta2;
+        self
+    }
+
+    /// Sets [`eps`](Self::eps).
+    #[must_use]
+    pub const fn with_eps(mut self, eps: T) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// Sets the decoupled [`weight_decay`](Self::weight_decay).
+    #[must_use]
+    pub const fn with_weight_decay(mut self, weight_decay: T) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets the coupled L2 coefficient [`l2`](Self::l2).
+    #[must_use]
+    pub const fn with_l2(mut self, l2: T) -> Self {
+        self.l2 = l2;
+        self
+    }
+
+    /// Sets [`decay_biases`](Self::decay_biases).
+    #[must_use]
+    pub const fn with_decay_biases(mut self, decay_biases: bool) -> Self {
+        self.decay_biases = decay_biases;
+        self
+    }
+
     fn validate(&self) -> Result<(), EgdError> {
         let nonneg = |x: T| x.is_finite() && x >= T::ZERO;
         check(nonneg(self.lr), "lr", "finite and >= 0")?;
@@ -117,6 +196,23 @@ impl<T: Real, N: Params<T>> AdamW<T, N> {
             v: net.zeros_like(),
             t: 0,
         })
+    }
+
+    /// `AdamW` with the moment buffers `m` and `v`, as a `const fn` (for
+    /// `static`/`const` items, e.g. `AdamW::const_new(cfg, Net::zeros(true,
+    /// false), Net::zeros(true, false))`): pass zeros for a fresh run (the
+    /// step counter starts at 0). The config is checked by every step, not here.
+    #[must_use]
+    pub const fn const_new(cfg: AdamWConfig<T>, m: N, v: N) -> Self {
+        Self { cfg, m, v, t: 0 }
+    }
+
+    /// Restarts in place: zeroes both moments and the step counter (no copy
+    /// of the buffers is made).
+    pub fn reset(&mut self) {
+        self.m.fill_zero();
+        self.v.fill_zero();
+        self.t = 0;
     }
 
     /// Steps taken so far.
@@ -257,5 +353,22 @@ impl<T: Real, N: Params<T>> State<T> for AdamW<T, N> {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AdamWConfig;
+
+    #[test]
+    fn const_default_is_default_bit_for_bit() {
+        assert_eq!(AdamWConfig::<f32>::DEFAULT, AdamWConfig::default());
+        assert_eq!(AdamWConfig::<f64>::DEFAULT, AdamWConfig::default());
+        let bits =
+            |c: AdamWConfig<f32>| [c.lr, c.beta1, c.beta2, c.eps, c.weight_decay].map(f32::to_bits);
+        assert_eq!(
+            bits(AdamWConfig::<f32>::DEFAULT),
+            bits(AdamWConfig::default())
+        );
     }
 }

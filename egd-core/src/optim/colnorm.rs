@@ -8,7 +8,17 @@ use crate::nn::{Kind, Params};
 use crate::scalar::Real;
 
 /// [`ColumnNorm`] settings: defaults first layer, `min_norm = 0.01` (the paper's).
+///
+/// `#[non_exhaustive]`: build it with [`ColumnNormConfig::new`] (a `const fn`)
+/// or from [`Default`] and [`ColumnNormConfig::with_layers`].
+///
+/// ```
+/// use egd_core::optim::{ColumnNormConfig, Layers};
+/// const C: ColumnNormConfig<f32> = ColumnNormConfig::new(Layers::All, 0.01);
+/// assert_eq!(C, ColumnNormConfig::default().with_layers(Layers::All));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ColumnNormConfig<T> {
     /// Which weight matrices to normalise.
     pub layers: Layers,
@@ -18,10 +28,29 @@ pub struct ColumnNormConfig<T> {
 
 impl<T: Real> Default for ColumnNormConfig<T> {
     fn default() -> Self {
-        Self {
-            layers: Layers::First,
-            min_norm: T::from_f64(0.01),
-        }
+        Self::new(Layers::First, T::from_f64(0.01))
+    }
+}
+
+impl<T: Real> ColumnNormConfig<T> {
+    /// Normalise the weight matrices of `layers`, divisor floor `min_norm`.
+    #[must_use]
+    pub const fn new(layers: Layers, min_norm: T) -> Self {
+        Self { layers, min_norm }
+    }
+
+    /// Sets [`layers`](Self::layers).
+    #[must_use]
+    pub const fn with_layers(mut self, layers: Layers) -> Self {
+        self.layers = layers;
+        self
+    }
+
+    /// Sets [`min_norm`](Self::min_norm).
+    #[must_use]
+    pub const fn with_min_norm(mut self, min_norm: T) -> Self {
+        self.min_norm = min_norm;
+        self
     }
 }
 

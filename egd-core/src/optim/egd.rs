@@ -8,15 +8,22 @@ use crate::nn::{Params, WeightVisitor};
 use crate::polar::{Method, PolarConfig, PolarInfo, polar_in_place};
 use crate::rsvd::{self, RsvdWorkspace};
 use crate::scalar::Real;
+use core::borrow::BorrowMut;
 
 /// [`Egd`] settings.
+///
+/// `#[non_exhaustive]`: build it from [`EgdConfig::DEFAULT`] (or
+/// [`Default`], [`EgdConfig::paper`]) with the `const` builders.
 ///
 /// ```
 /// use egd_core::optim::{EgdConfig, Layers};
 /// let c = EgdConfig::<f32>::paper();
 /// assert_eq!((c.layers, c.switch_off_above), (Layers::First, None));
+/// const ALL: EgdConfig<f32> = EgdConfig::DEFAULT.with_layers(Layers::All);
+/// assert_eq!(ALL.layers, Layers::All);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct EgdConfig<T> {
     /// The orthogonaliser: Jacobi (exact) or Newton–Schulz, and the cutoff.
     pub polar: PolarConfig<T>,
@@ -43,6 +50,27 @@ impl<T: Real> EgdConfig<T> {
         layers: Layers::First,
         switch_off_above: None,
     };
+
+    /// Sets [`polar`](Self::polar).
+    #[must_use]
+    pub const fn with_polar(mut self, polar: PolarConfig<T>) -> Self {
+        self.polar = polar;
+        self
+    }
+
+    /// Sets [`layers`](Self::layers).
+    #[must_use]
+    pub const fn with_layers(mut self, layers: Layers) -> Self {
+        self.layers = layers;
+        self
+    }
+
+    /// Sets [`switch_off_above`](Self::switch_off_above).
+    #[must_use]
+    pub const fn with_switch_off_above(mut self, threshold: Option<T>) -> Self {
+        self.switch_off_above = threshold;
+        self
+    }
 
     /// The reference code: Jacobi with `Clamp(1e-6)`, first layer, no switch-off.
     #[must_use]
@@ -99,7 +127,7 @@ impl<T: Real> EgdConfig<T> {
 /// // Workspace for W1 (32×10) and W2 (5×32): K = 10, L = 32.
 /// let mut opt = Optimizer::new(
 ///     Egd::<f32, 10, 32>::new(EgdConfig::default()),
-///     Sgd::new(SgdConfig { lr: 0.2, weight_decay: 1e-4, ..SgdConfig::default() })?,
+///     Sgd::new(SgdConfig::new(0.2).with_weight_decay(1e-4))?,
 /// );
 /// let idx: [[usize; 2]; P * P] = core::array::from_fn(|i| [i / P, P + i % P]);
 /// let data = || idx.iter().map(|x| (MultiHot(x), (x[0] + x[1] - P) % P));
@@ -111,11 +139,36 @@ impl<T: Real> EgdConfig<T> {
 /// assert_eq!(net.evaluate(&CrossEntropy, data(), &mut s)?.correct, P * P);
 /// # Ok::<(), egd_core::EgdError>(())
 /// ```
+/// # Static placement and your own workspace
+///
+/// [`Egd::new`] is a `const fn`, so an EGD transform can be a `static` (or
+/// sit in one inside a cell): its workspace is all-zero bytes. The config is
+/// not, so a `static` holding the whole transform is placed in `.data` (its
+/// image in flash). Firmware that wants the workspace in `.bss` keeps the
+/// workspace in its zeroed state and lends it to a small transform built
+/// where it is used, with [`Egd::with_workspace`] (`W = &mut
+/// RsvdWorkspace<…>`); the results are bit for bit those of an owned
+/// workspace.
+///
+/// ```
+/// use egd_core::optim::{Egd, EgdConfig};
+/// use egd_core::rsvd::RsvdWorkspace;
+/// static OWNED: Egd<f32, 4, 8> = Egd::new(EgdConfig::DEFAULT); // const-built
+/// let mut ws = RsvdWorkspace::<f32, 4, 8, 0>::new();
+/// let lent = Egd::with_workspace(EgdConfig::DEFAULT, &mut ws);
+/// assert_eq!(lent.cfg, OWNED.cfg);
+/// ```
 #[derive(Clone, Debug)]
-pub struct Egd<T, const K: usize, const L: usize, const RM: usize = 0> {
+pub struct Egd<
+    T,
+    const K: usize,
+    const L: usize,
+    const RM: usize = 0,
+    W = RsvdWorkspace<T, K, L, RM>,
+> {
     /// Settings.
     pub cfg: EgdConfig<T>,
-    ws: RsvdWorkspace<T, K, L, RM>,
+    ws: W,
     switched_off: bool,
     /// Steps EGD has run (the sketch stream of EGD-RSVD).
     steps: u64,
@@ -123,17 +176,43 @@ pub struct Egd<T, const K: usize, const L: usize, const RM: usize = 0> {
 }
 
 impl<T: Real, const K: usize, const L: usize, const RM: usize> Egd<T, K, L, RM> {
-    /// Size in bytes (workspace included).
+    /// An EGD transform with a fresh (all-zero) workspace of its own.
+    #[must_use]
+    pub const fn new(cfg: EgdConfig<T>) -> Self {
+        Self::from_workspace(cfg, RsvdWorkspace::new())
+    }
+}
+
+impl<'w, T: Real, const K: usize, const L: usize, const RM: usize>
+    Egd<T, K, L, RM, &'w mut RsvdWorkspace<T, K, L, RM>>
+{
+    /// An EGD transform on a workspace it borrows (for example one in a
+    /// zeroed `static`). Its content does not matter (it is scratch), except
+    /// the warm-start rotation with [`PolarConfig::warm_start`]. The steps are
+    /// bit for bit those of [`Egd::new`].
+    #[must_use]
+    pub const fn with_workspace(cfg: EgdConfig<T>, ws: &'w mut RsvdWorkspace<T, K, L, RM>) -> Self {
+        Self::from_workspace(cfg, ws)
+    }
+}
+
+impl<T: Real, const K: usize, const L: usize, const RM: usize, W> Egd<T, K, L, RM, W> {
+    /// Size in bytes (workspace included when `W` owns it).
     pub const BYTES: usize = size_of::<Self>();
     /// Size of the workspace in bytes (`SvdWorkspace::<T, K, L>::BYTES` for `RM = 0`).
     pub const WORKSPACE_BYTES: usize = RsvdWorkspace::<T, K, L, RM>::BYTES;
 
-    /// An EGD transform with a fresh workspace.
+    /// An EGD transform on the workspace `ws` of any kind that lends an
+    /// `RsvdWorkspace<T, K, L, RM>` (`core::borrow::BorrowMut`): owned
+    /// ([`Egd::new`]), borrowed ([`Egd::with_workspace`]), or, on a desktop,
+    /// a `Box<RsvdWorkspace<…>>` from `Box::default()`, zeroed on the heap so
+    /// the 1 MB paper-size workspace never sits on the stack. Give the type
+    /// parameters explicitly (`Egd::<T, K, L, RM, Box<_>>::from_workspace`).
     #[must_use]
-    pub const fn new(cfg: EgdConfig<T>) -> Self {
+    pub const fn from_workspace(cfg: EgdConfig<T>, ws: W) -> Self {
         Self {
             cfg,
-            ws: RsvdWorkspace::new(),
+            ws,
             switched_off: false,
             steps: 0,
             last: [None; MAX_LAYERS],
@@ -208,8 +287,10 @@ impl<T: Real, const K: usize, const L: usize, const RM: usize> WeightVisitor<T>
     }
 }
 
-impl<T: Real, N: Params<T>, const K: usize, const L: usize, const RM: usize> Transform<T, N>
-    for Egd<T, K, L, RM>
+impl<T: Real, N: Params<T>, const K: usize, const L: usize, const RM: usize, W> Transform<T, N>
+    for Egd<T, K, L, RM, W>
+where
+    W: BorrowMut<RsvdWorkspace<T, K, L, RM>>,
 {
     fn validate(&self) -> Result<(), EgdError> {
         check(
@@ -224,7 +305,7 @@ impl<T: Real, N: Params<T>, const K: usize, const L: usize, const RM: usize> Tra
             return Ok(());
         }
         let mut v = PolarVisitor {
-            ws: &mut self.ws,
+            ws: self.ws.borrow_mut(),
             cfg: &self.cfg.polar,
             layers: self.cfg.layers,
             step: self.steps,
@@ -246,7 +327,7 @@ impl<T: Real, N: Params<T>, const K: usize, const L: usize, const RM: usize> Tra
 
 /// Transform kind `1`; state: two words, the switch-off flag (`0` or `1`)
 /// and the step counter that seeds EGD-RSVD's sketches (any value).
-impl<T: Real, const K: usize, const L: usize, const RM: usize> State<T> for Egd<T, K, L, RM> {
+impl<T: Real, const K: usize, const L: usize, const RM: usize, W> State<T> for Egd<T, K, L, RM, W> {
     const KIND: u8 = 1;
     const SCALARS: usize = 0;
     const WORDS: usize = 2;

@@ -7,7 +7,17 @@ use crate::nn::Params;
 use crate::scalar::Real;
 
 /// [`Grokfast`] hyperparameters; defaults `α = 0.98`, `λ = 2` (the paper's).
+///
+/// `#[non_exhaustive]`: build it with [`GrokfastConfig::new`] (a `const fn`)
+/// or from [`Default`].
+///
+/// ```
+/// use egd_core::optim::GrokfastConfig;
+/// const C: GrokfastConfig<f32> = GrokfastConfig::new(0.98, 2.0);
+/// assert_eq!(C, GrokfastConfig::default());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct GrokfastConfig<T> {
     /// EMA decay `α ∈ [0, 1]`.
     pub alpha: T,
@@ -17,10 +27,29 @@ pub struct GrokfastConfig<T> {
 
 impl<T: Real> Default for GrokfastConfig<T> {
     fn default() -> Self {
-        Self {
-            alpha: T::from_f64(0.98),
-            lambda: T::TWO,
-        }
+        Self::new(T::from_f64(0.98), T::TWO)
+    }
+}
+
+impl<T: Real> GrokfastConfig<T> {
+    /// EMA decay `alpha` and amplification `lambda`.
+    #[must_use]
+    pub const fn new(alpha: T, lambda: T) -> Self {
+        Self { alpha, lambda }
+    }
+
+    /// Sets [`alpha`](Self::alpha).
+    #[must_use]
+    pub const fn with_alpha(mut self, alpha: T) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets [`lambda`](Self::lambda).
+    #[must_use]
+    pub const fn with_lambda(mut self, lambda: T) -> Self {
+        self.lambda = lambda;
+        self
     }
 }
 
@@ -71,6 +100,27 @@ impl<T: Real, N: Params<T>> Grokfast<T, N> {
         };
         Transform::<T, N>::validate(&f)?;
         Ok(f)
+    }
+
+    /// A filter with the EMA buffer `mu`, as a `const fn` (for
+    /// `static`/`const` items, e.g. `Grokfast::const_new(cfg, Net::zeros(true,
+    /// false))`). `mu` must be zeros (it is set at the first step) and carry
+    /// the network's bias switches: a disabled bias of `mu` is skipped. The
+    /// config is checked by every step, not here.
+    #[must_use]
+    pub const fn const_new(cfg: GrokfastConfig<T>, mu: N) -> Self {
+        Self {
+            cfg,
+            mu,
+            started: false,
+        }
+    }
+
+    /// Restarts in place: zeroes `μ` and clears the started flag (no copy of
+    /// the buffer is made).
+    pub fn reset(&mut self) {
+        self.mu.fill_zero();
+        self.started = false;
     }
 
     /// The EMA `μ` (all zeros before the first step).

@@ -63,7 +63,7 @@
 //! let mut s = Mlp2Scratch::new();
 //! let mut opt = Optimizer::new(
 //!     Grokfast::new(GrokfastConfig::default(), &net)?,
-//!     AdamW::new(AdamWConfig { lr: 1e-2, ..AdamWConfig::default() }, &net)?,
+//!     AdamW::new(AdamWConfig::default().with_lr(1e-2), &net)?,
 //! );
 //! let batch = [(MultiHot(&[0, 3]), 0), (MultiHot(&[1, 5]), 1), (MultiHot(&[2, 4]), 2)];
 //! let first = net.batch_grad(&CrossEntropy, batch, &mut grad, &mut s)?.loss;
@@ -105,6 +105,7 @@ pub const MAX_LAYERS: usize = 8;
 /// assert!(Layers::Mask(0b101).contains(2) && !Layers::Mask(0b101).contains(1));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Layers {
     /// Only the first layer's weights (the paper's default for MLPs).
     First,
@@ -302,8 +303,14 @@ impl<X, B> Optimizer<X, B> {
     ///   Grokfast's EMA) would be NaN/∞,
     /// * [`EgdError::NotConverged`] from EGD's SVD.
     ///
-    /// On every error, `params` and all optimizer state are bit-for-bit
-    /// unchanged; `grad` is unspecified. On `Ok`, every value written is
+    /// On every error, `params` and all optimizer state (momentum, moments,
+    /// step counters, Grokfast's EMA and started flag, EGD's switch-off flag,
+    /// step count and [`Egd::last_info`]) are bit-for-bit unchanged. `grad` is
+    /// unspecified, `Ok` or `Err`: it is the step's scratch (after `Ok` it
+    /// holds the direction the update used, after `Err` partial work, e.g. the
+    /// gradient with L2 added or a half-whitened layer). EGD's SVD workspace
+    /// is scratch too (with [`warm_start`](crate::polar::PolarConfig::warm_start)
+    /// its kept rotation may have moved). On `Ok`, every value written is
     /// finite.
     pub fn step<T: Real, N: Params<T>>(
         &mut self,

@@ -16,12 +16,18 @@ use crate::scalar::Real;
 /// * `decay_biases`: whether either decay applies to biases. Default `false`,
 ///   matching the paper's loss `0.5 · wd · (‖W1‖² + ‖W2‖²)` (weights only).
 ///
+/// Build it with the `const` builders (the struct is `#[non_exhaustive]`:
+/// new settings may come, off by default):
+///
 /// ```
 /// use egd_core::optim::SgdConfig;
 /// let c = SgdConfig::<f32>::paper();
 /// assert_eq!((c.lr, c.weight_decay, c.momentum), (0.7, 1e-4, 0.0));
+/// const FIRMWARE: SgdConfig<f32> = SgdConfig::new(0.3).with_weight_decay(1e-4);
+/// assert_eq!(FIRMWARE, SgdConfig::paper().with_lr(0.3));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SgdConfig<T> {
     /// Learning rate (finite, `≥ 0`).
     pub lr: T,
@@ -41,8 +47,16 @@ pub struct SgdConfig<T> {
 impl<T: Real> Default for SgdConfig<T> {
     /// `lr = 0.01`, everything else off.
     fn default() -> Self {
+        Self::new(T::from_f64(0.01))
+    }
+}
+
+impl<T: Real> SgdConfig<T> {
+    /// Plain SGD at learning rate `lr`: no momentum, no weight decay.
+    #[must_use]
+    pub const fn new(lr: T) -> Self {
         Self {
-            lr: T::from_f64(0.01),
+            lr,
             momentum: T::ZERO,
             nesterov: false,
             weight_decay: T::ZERO,
@@ -50,9 +64,49 @@ impl<T: Real> Default for SgdConfig<T> {
             decay_biases: false,
         }
     }
-}
 
-impl<T: Real> SgdConfig<T> {
+    /// Sets [`lr`](Self::lr).
+    #[must_use]
+    pub const fn with_lr(mut self, lr: T) -> Self {
+        self.lr = lr;
+        self
+    }
+
+    /// Sets [`momentum`](Self::momentum) (nonzero needs [`Sgd::with_momentum`]).
+    #[must_use]
+    pub const fn with_momentum(mut self, momentum: T) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets [`nesterov`](Self::nesterov).
+    #[must_use]
+    pub const fn with_nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// Sets the coupled L2 coefficient [`weight_decay`](Self::weight_decay).
+    #[must_use]
+    pub const fn with_weight_decay(mut self, weight_decay: T) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets [`decoupled_weight_decay`](Self::decoupled_weight_decay).
+    #[must_use]
+    pub const fn with_decoupled_weight_decay(mut self, decoupled_weight_decay: T) -> Self {
+        self.decoupled_weight_decay = decoupled_weight_decay;
+        self
+    }
+
+    /// Sets [`decay_biases`](Self::decay_biases).
+    #[must_use]
+    pub const fn with_decay_biases(mut self, decay_biases: bool) -> Self {
+        self.decay_biases = decay_biases;
+        self
+    }
+
     /// The paper's modular-arithmetic setting: `lr = 0.7`, L2 `1e-4` on the
     /// weights, no momentum.
     #[must_use]
@@ -112,7 +166,7 @@ impl<T: Real> SgdConfig<T> {
 /// type Net = Mlp2<f32, 4, 8, 2>;
 /// assert!(Sgd::<f32, Empty>::BYTES < 32);
 /// assert!(Sgd::<f32, Net>::BYTES >= Net::BYTES);
-/// let with_mom = SgdConfig { momentum: 0.9, ..SgdConfig::<f32>::default() };
+/// let with_mom = SgdConfig::<f32>::default().with_momentum(0.9);
 /// assert!(Sgd::new(with_mom).is_err()); // momentum needs a buffer
 /// assert!(Sgd::with_momentum(with_mom, &Net::zeros(true, true)).is_ok());
 /// ```
@@ -137,10 +191,26 @@ impl<T: Real> Sgd<T, Empty> {
             "momentum",
             "0 without a momentum buffer (use Sgd::with_momentum)",
         )?;
-        Ok(Self {
+        Ok(Self::const_new(cfg))
+    }
+
+    /// SGD without momentum, as a `const fn` (for `static`/`const` items):
+    /// the config is checked by every [`Optimizer::step`](super::Optimizer::step),
+    /// not here, so a bad one (a nonzero momentum included) makes the first
+    /// step return [`EgdError::InvalidParameter`] with nothing changed.
+    ///
+    /// ```
+    /// use egd_core::optim::{NoTransform, Optimizer, Sgd, SgdConfig};
+    /// static OPT: Optimizer<NoTransform, Sgd<f32>> =
+    ///     Optimizer::new(NoTransform, Sgd::const_new(SgdConfig::new(0.3)));
+    /// assert_eq!(OPT.base.cfg.lr, 0.3);
+    /// ```
+    #[must_use]
+    pub const fn const_new(cfg: SgdConfig<T>) -> Self {
+        Self {
             cfg,
             velocity: Empty,
-        })
+        }
     }
 }
 
@@ -156,6 +226,20 @@ impl<T: Real, N: Params<T>> Sgd<T, N> {
             cfg,
             velocity: net.zeros_like(),
         })
+    }
+
+    /// SGD with the momentum buffer `velocity`, as a `const fn` (for
+    /// `static`/`const` items, e.g. `Sgd::const_with_momentum(cfg,
+    /// Net::zeros(true, false))`). `velocity` is the initial momentum: pass
+    /// zeros for a fresh run. The config is checked by every step, not here.
+    #[must_use]
+    pub const fn const_with_momentum(cfg: SgdConfig<T>, velocity: N) -> Self {
+        Self { cfg, velocity }
+    }
+
+    /// Restarts in place: zeroes the momentum buffer (no copy of it is made).
+    pub fn reset(&mut self) {
+        self.velocity.fill_zero();
     }
 
     /// The momentum buffer.

@@ -52,20 +52,21 @@ struct Args {
     sgd_epochs: Option<u32>,
 }
 
-const EGD_CONFIG: EgdConfig<f32> = EgdConfig {
-    polar: PolarConfig {
-        method: Method::Jacobi,
-        cutoff: Cutoff::Auto,
-        svd: SvdConfig {
-            tol: None,
-            max_sweeps: DEFAULT_MAX_SWEEPS,
-        },
-        warm_start: false,
-        precondition: true,
-    },
-    layers: Layers::All,
-    switch_off_above: None,
-};
+const EGD_CONFIG: EgdConfig<f32> = EgdConfig::DEFAULT
+    .with_polar(
+        PolarConfig::DEFAULT
+            .with_method(Method::Jacobi)
+            .with_cutoff(Cutoff::Auto)
+            .with_svd(
+                SvdConfig::DEFAULT
+                    .with_tol(None)
+                    .with_max_sweeps(DEFAULT_MAX_SWEEPS),
+            )
+            .with_warm_start(false)
+            .with_precondition(true),
+    )
+    .with_layers(Layers::All)
+    .with_switch_off_above(None);
 
 const fn kdim(i: usize, h: usize, o: usize) -> usize {
     let a = if h < i { h } else { i };
@@ -83,14 +84,7 @@ fn run<const IN: usize, const H: usize, const P: usize, const K: usize, const L:
     seed: u64,
 ) -> String {
     let task = ModularTask::new(P as u32, Op::Add, a.frac, seed).expect("task");
-    let sgd = || {
-        Sgd::new(SgdConfig {
-            lr: a.lr,
-            weight_decay: a.wd,
-            ..SgdConfig::default()
-        })
-        .expect("sgd")
-    };
+    let sgd = || Sgd::new(SgdConfig::default().with_lr(a.lr).with_weight_decay(a.wd)).expect("sgd");
     let mut net = Box::new(Mlp2::<f32, IN, H, P>::zeros(true, false));
     let mut grad = Box::new(Mlp2::<f32, IN, H, P>::zeros(true, false));
     let mut scratch = Box::new(Mlp2Scratch::<f32, H, P>::new());

@@ -17,14 +17,15 @@
 #[allow(dead_code)]
 mod config;
 
-use config::{BATCH, EgdOptimizer, Net, P, TRAIN_FRACTION};
+use config::{BATCH, EgdOptimizer, Net, P, TRAIN_FRACTION, Workspace};
+use core::cell::RefCell;
 use core::hint::black_box;
-use core::mem::MaybeUninit;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug;
+use critical_section::Mutex;
 use egd_core::EgdError;
 use egd_core::nn::{CrossEntropy, Mlp2Scratch, MultiHot};
-use egd_core::optim::{Sgd, SgdConfig};
+use egd_core::optim::{Egd, Optimizer, Sgd, SgdConfig};
 use egd_tasks::{Dataset, ModularTask, Op, Remainder};
 
 #[panic_handler]
@@ -40,30 +41,44 @@ struct State {
     net: Net,
     grad: Net,
     scratch: Mlp2Scratch<f32, { config::HIDDEN }, P>,
-    opt: EgdOptimizer,
+    ws: Workspace,
 }
 
-static mut STATE: MaybeUninit<State> = MaybeUninit::uninit();
+/// All-zero bytes, in `.bss`, as in the firmware.
+static STATE: Mutex<RefCell<State>> = Mutex::new(RefCell::new(State {
+    net: Net::zeros(false, false),
+    grad: Net::zeros(false, false),
+    scratch: Mlp2Scratch::new(),
+    ws: Workspace::new(),
+}));
 
 /// One training step on minibatch `b` of epoch `e`, as the firmware runs it.
 #[inline(never)]
-fn step(s: &mut State, task: &ModularTask, e: u64, b: usize) -> Result<(), Failure> {
+fn step(
+    net: &mut Net,
+    grad: &mut Net,
+    scratch: &mut Mlp2Scratch<f32, { config::HIDDEN }, P>,
+    opt: &mut EgdOptimizer<'_>,
+    task: &ModularTask,
+    e: u64,
+    b: usize,
+) -> Result<(), Failure> {
     let epoch = task.epoch(e, BATCH, Remainder::Drop).map_err(|_| Failure)?;
     let batch = epoch.batch(b).ok_or(Failure)?;
-    egd_core::nn::Params::fill_zero(&mut s.grad);
+    egd_core::nn::Params::fill_zero(grad);
     let scale = 1.0 / batch.len() as f32;
     for ex in batch {
         let x = ex.two_hot();
-        s.net.accumulate(
+        net.accumulate(
             &MultiHot(&x),
             ex.label() as usize,
             &CrossEntropy,
             scale,
-            &mut s.grad,
-            &mut s.scratch,
+            grad,
+            scratch,
         )?;
     }
-    s.opt.step(&mut s.net, &mut s.grad)?;
+    opt.step(net, grad)?;
     Ok(())
 }
 
@@ -80,21 +95,28 @@ fn main() -> ! {
     let ok = (|| -> Result<(), Failure> {
         let task = ModularTask::new(P as u32, Op::Add, TRAIN_FRACTION, black_box(1))
             .map_err(|_| Failure)?;
-        let sgd = Sgd::new(SgdConfig {
-            lr: black_box(0.5),
-            ..SgdConfig::default()
-        })?;
-        // SAFETY: the only reference to STATE; fields written before use.
-        let s: &mut State = unsafe {
-            let p = (&raw mut STATE).cast::<State>();
-            (&raw mut (*p).net).write(config::NET_ZEROS);
-            (&raw mut (*p).grad).write(config::NET_ZEROS);
-            (&raw mut (*p).scratch).write(Mlp2Scratch::new());
-            (&raw mut (*p).opt.transform).write(config::EGD);
-            (&raw mut (*p).opt.base).write(sgd);
-            &mut *p
-        };
-        step(s, &task, black_box(0), black_box(0))
+        let sgd = Sgd::new(SgdConfig::default().with_lr(black_box(0.5)))?;
+        critical_section::with(|cs| {
+            let mut guard = STATE.borrow(cs).try_borrow_mut().map_err(|_| Failure)?;
+            let State {
+                net,
+                grad,
+                scratch,
+                ws,
+            } = &mut *guard;
+            net.reset(true, false);
+            grad.reset(true, false);
+            let mut opt = Optimizer::new(Egd::with_workspace(config::EGD_CONFIG, ws), sgd);
+            step(
+                net,
+                grad,
+                scratch,
+                &mut opt,
+                &task,
+                black_box(0),
+                black_box(0),
+            )
+        })
     })()
     .is_ok();
     debug::exit(if ok {

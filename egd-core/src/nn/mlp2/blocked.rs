@@ -60,7 +60,7 @@ use crate::scalar::Real;
 /// [`Mlp2BlockScratch::BYTES`] `= (4·HIDDEN·OUT + 8·HIDDEN + B·(2·HIDDEN + 2·OUT))·size_of::<T>() + 4·(HIDDEN + B·(HIDDEN + 33))`
 /// plus alignment padding: 1 117 152 bytes for the paper's
 /// `Mlp2BlockScratch<f32, 512, 127, 8>` (see the [module docs](crate::nn)).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Mlp2BlockScratch<T, const HIDDEN: usize, const OUT: usize, const B: usize> {
     hidden: [[T; HIDDEN]; B],
     active: [[u32; HIDDEN]; B],
