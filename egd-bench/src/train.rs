@@ -44,10 +44,10 @@ use egd_core::optim::{
 };
 use egd_core::polar::{Cutoff, Method, PolarConfig};
 use egd_core::rng::{Init, SplitMix64};
+use egd_core::rsvd::RsvdWorkspace;
 use egd_tasks::{
     Dataset, InitScheme, ModExample, ModularSpec, ParityExample, ParitySpec, Remainder,
 };
-use egd_core::rsvd::RsvdWorkspace;
 use std::time::Instant;
 
 /// Samples per block in the gradient and evaluation passes (the results do
