@@ -88,12 +88,15 @@
 use crate::error::EgdError;
 use crate::kernel;
 use crate::matrix::Matrix;
-use crate::polar::{
-    Method, PolarConfig, PolarInfo, check_cutoff, make_reflector, unit_rows_and_weights,
-};
+use crate::polar::cutoff::unit_rows_and_weights;
+use crate::polar::lq::make_reflector;
+use crate::polar::{Method, PolarConfig, PolarInfo, check_cutoff};
 use crate::rng::{SplitMix64, fill_standard_normal_pairs};
 use crate::scalar::Real;
-use crate::svd::{SvdWorkspace, jacobi_rows, load_scaled, orient, prepare};
+use crate::svd::SvdWorkspace;
+use crate::svd::factor::prepare;
+use crate::svd::jacobi::jacobi_rows;
+use crate::svd::workspace::{load_scaled, orient};
 
 /// Largest accepted number of power iterations.
 pub const MAX_POWER_ITERS: u8 = 16;
