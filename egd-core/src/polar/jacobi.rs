@@ -115,6 +115,7 @@ fn factor_for_polar<T: Real, const R: usize, const C: usize, const K: usize, con
     let Some((e, svd_info)) = factored else {
         return Ok(None);
     };
+    let ws = ws.buffers();
     let rank = match route {
         Route::Qr => unit_rows_and_weights(
             &mut ws.aux.rows_mut()[..o.k],
@@ -188,8 +189,9 @@ fn factor_stashed<T: Real, const R: usize, const C: usize, const K: usize, const
     let Some((amax, tol)) = prepare::<T, R, C, K, L>(g, cfg, l)? else {
         return Ok(None);
     };
-    ws.warm_k = 0;
-    let e = load_scaled(g, &mut ws.x, amax);
+    ws.reset_warm_start(); // aux is overwritten
+    let ws = ws.buffers();
+    let e = load_scaled(g, ws.x, amax);
     let split = stash_split::<K>(k, l);
     let (head, tail) = ws.x.rows()[..k].split_at(split.min(k));
     for (dst, row) in
@@ -212,9 +214,9 @@ fn factor_stashed<T: Real, const R: usize, const C: usize, const K: usize, const
     let info = jacobi_rows(
         ws.x.rows_mut(),
         None::<&mut [[T; K]]>,
-        &mut ws.norms,
-        &mut ws.scale,
-        &mut ws.inv_scale,
+        ws.norms,
+        ws.scale,
+        ws.inv_scale,
         k,
         l,
         tol,
@@ -233,6 +235,7 @@ fn assemble_stashed<T: Real, const R: usize, const C: usize, const K: usize, con
     ws: &mut SvdWorkspace<T, K, L>,
     out: &mut Matrix<T, R, C>,
 ) {
+    let ws = ws.buffers();
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
     let split = stash_split::<K>(k, l);
@@ -277,9 +280,10 @@ fn assemble_stashed<T: Real, const R: usize, const C: usize, const K: usize, con
 /// Forms the direction from the scaled rows `Y = diag(w/σ)·J·X` and `J`:
 /// tall (`X = Gᵀ`): `out = Yᵀ·J`; wide (`X = G`): `out = Jᵀ·Y`.
 fn assemble<T: Real, const R: usize, const C: usize, const K: usize, const L: usize>(
-    ws: &SvdWorkspace<T, K, L>,
+    ws: &mut SvdWorkspace<T, K, L>,
     out: &mut Matrix<T, R, C>,
 ) {
+    let ws = ws.buffers();
     let o = orient::<R, C>();
     let k = o.k;
     let y = ws.x.rows().as_flattened();

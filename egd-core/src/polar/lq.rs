@@ -52,8 +52,9 @@ pub(super) fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize,
     let Some((amax, tol)) = prepare::<T, R, C, K, L>(g, cfg, k)? else {
         return Ok(None);
     };
-    ws.warm_k = 0;
-    let e = load_scaled(g, &mut ws.x, amax);
+    ws.reset_warm_start(); // aux is overwritten
+    let ws = ws.buffers();
+    let e = load_scaled(g, ws.x, amax);
     let x = &mut ws.x.rows_mut()[..k];
     // Blocked by panels of LQ_PANEL rows: a panel's reflectors are made and
     // applied within the panel, then applied, in order, to the rows below a
@@ -135,9 +136,9 @@ pub(super) fn factor_qr<T: Real, const R: usize, const C: usize, const K: usize,
     let info = jacobi_rows(
         ws.aux.rows_mut(),
         None::<&mut [[T; K]]>,
-        &mut ws.norms,
-        &mut ws.scale,
-        &mut ws.inv_scale,
+        ws.norms,
+        ws.scale,
+        ws.inv_scale,
         k,
         k,
         tol,
@@ -168,6 +169,7 @@ pub(super) fn assemble_qr<
     ws: &mut SvdWorkspace<T, K, L>,
     out: &mut Matrix<T, R, C>,
 ) {
+    let ws = ws.buffers();
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
     let flat = out.as_mut_slice();

@@ -68,7 +68,8 @@ fn ns_load<T: Real, const R: usize, const C: usize, const K: usize, const L: usi
     }
     // Exact power-of-two prescaling, then the norm of the oriented rows in
     // row order, so that both orientations of `G` give the same bits.
-    load_scaled(g, &mut ws.x, amax);
+    let ws = ws.buffers();
+    load_scaled(g, ws.x, amax);
     let o = orient::<R, C>();
     let mut sq = T::ZERO;
     for row in &ws.x.rows()[..o.k] {
@@ -91,6 +92,7 @@ fn ns_iterate<T: Real, const R: usize, const C: usize, const K: usize, const L: 
     out: &mut Matrix<T, R, C>,
     steps: u8,
 ) -> PolarInfo {
+    let ws = ws.buffers();
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
     let (a, b, c) = (

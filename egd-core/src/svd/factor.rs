@@ -65,25 +65,28 @@ pub(crate) fn factor<T: Real, const R: usize, const C: usize, const K: usize, co
         return Ok(None);
     };
     let o = orient::<R, C>();
-    let e = if warm && ws.warm_k == o.k {
+    let kept = ws.take_warm_rotation(); // consumed (or stale) from here on
+    let e = if warm && kept == o.k {
         let e = load_rotated(a, ws, amax);
+        let ws = ws.buffers();
         let k = o.k;
         for (jrow, arow) in ws.j.rows_mut()[..k].iter_mut().zip(ws.aux.rows()) {
             jrow[..k].copy_from_slice(&arow[..k]);
         }
         e
     } else {
-        let e = load_scaled(a, &mut ws.x, amax);
+        let ws = ws.buffers();
+        let e = load_scaled(a, ws.x, amax);
         set_identity(ws.j.rows_mut(), o.k);
         e
     };
-    ws.warm_k = 0; // the kept rotation is consumed (or stale) from here on
+    let ws = ws.buffers();
     let info = jacobi_rows(
         ws.x.rows_mut(),
         Some(ws.j.rows_mut()),
-        &mut ws.norms,
-        &mut ws.scale,
-        &mut ws.inv_scale,
+        ws.norms,
+        ws.scale,
+        ws.inv_scale,
         o.k,
         o.l,
         tol,

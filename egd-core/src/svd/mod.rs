@@ -131,9 +131,10 @@ pub fn svd<
     };
     let o = orient::<R, C>();
     let (k, l) = (o.k, o.l);
+    let ws = ws.buffers();
     let x = ws.x.rows_mut();
     let j = ws.j.rows_mut();
-    let norms = &mut ws.norms;
+    let norms = ws.norms;
     for (n, row) in norms[..k].iter_mut().zip(x.iter()) {
         *n = sum_sq(&row[..l]).sqrt();
     }

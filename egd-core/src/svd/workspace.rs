@@ -3,6 +3,12 @@
 //! orientation of a call (`k` rows of length `l`), loading the oriented,
 //! power-of-two-scaled input (plain or pre-rotated by a kept `J₀`), the
 //! identity start of `J`, and keeping a converged rotation for a warm start.
+//!
+//! The fields are private to this file. Code elsewhere (the SVD, the polar
+//! paths, EGD-RSVD) borrows them all at once through [`Buffers`], a named
+//! view whose docs give each buffer's role per algorithm, and reaches the
+//! warm-start state only through [`SvdWorkspace::take_warm_rotation`] and
+//! [`keep_warm`].
 
 use crate::matrix::{Matrix, dot};
 use crate::scalar::Real;
@@ -18,17 +24,48 @@ use crate::scalar::Real;
 /// ```
 #[derive(Clone, Debug)]
 pub struct SvdWorkspace<T, const K: usize, const L: usize> {
-    pub(crate) x: Matrix<T, K, L>,
-    pub(crate) j: Matrix<T, K, K>,
-    pub(crate) aux: Matrix<T, K, K>,
-    pub(crate) norms: [T; K],
+    x: Matrix<T, K, L>,
+    j: Matrix<T, K, K>,
+    aux: Matrix<T, K, K>,
+    norms: [T; K],
     /// Per-row scales of the fast scaled rotations and their inverses.
-    pub(crate) scale: [T; K],
-    pub(crate) inv_scale: [T; K],
+    scale: [T; K],
+    inv_scale: [T; K],
     /// The row permutation of the pivoted LQ (QR path of the polar factor).
-    pub(crate) perm: [usize; K],
+    perm: [usize; K],
     /// Row count `k` of the rotation kept in `aux` for a warm start (0: none).
-    pub(crate) warm_k: usize,
+    warm_k: usize,
+}
+
+/// Every buffer of an [`SvdWorkspace`], borrowed at once (so that a caller
+/// can pass rows of one and scratch of another to the same call). Roles:
+///
+/// * `x` (`K×L`): the oriented, scaled rows `X` (`k` rows of length `l`) the
+///   iteration works on; on return their converged rows. The QR path keeps
+///   its Householder reflectors here; Newton–Schulz ping-pongs its iterate
+///   between `x` and the output; EGD-RSVD keeps `X` here.
+/// * `j` (`K×K`): the accumulated rotation `J`; or, without accumulation,
+///   a kept copy of what the iteration started from (`Lᵀ` of the QR path,
+///   the first rows of the stashed `X`), Newton–Schulz's `bA + cA²`.
+/// * `aux` (`K×K`): the rotation kept for a warm start, the rows of `Lᵀ` the
+///   QR path iterates on, the rest of the stashed `X`, Newton–Schulz's `A`,
+///   EGD-RSVD's small factor.
+/// * `norms`, `scale`, `inv_scale` (`K`): the iteration's per-row scratch;
+///   afterwards the polar paths keep each direction's factor `w/σ` in `norms`
+///   (the LQ keeps its `τᵢ` there).
+/// * `perm` (`K`): the LQ's row permutation.
+///
+/// The warm-start state is not part of the view: a caller that overwrites
+/// `aux` calls [`SvdWorkspace::reset_warm_start`] or
+/// [`SvdWorkspace::take_warm_rotation`] first.
+pub(crate) struct Buffers<'a, T, const K: usize, const L: usize> {
+    pub x: &'a mut Matrix<T, K, L>,
+    pub j: &'a mut Matrix<T, K, K>,
+    pub aux: &'a mut Matrix<T, K, K>,
+    pub norms: &'a mut [T; K],
+    pub scale: &'a mut [T; K],
+    pub inv_scale: &'a mut [T; K],
+    pub perm: &'a mut [usize; K],
 }
 
 impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
@@ -39,6 +76,30 @@ impl<T: Real, const K: usize, const L: usize> SvdWorkspace<T, K, L> {
     /// [`PolarConfig::warm_start`](crate::polar::PolarConfig::warm_start)).
     pub fn reset_warm_start(&mut self) {
         self.warm_k = 0;
+    }
+
+    /// The row count of the rotation kept in `aux` for a warm start (0:
+    /// none), forgotten from here on: whatever runs next overwrites it.
+    pub(crate) fn take_warm_rotation(&mut self) -> usize {
+        core::mem::take(&mut self.warm_k)
+    }
+
+    /// All buffers at once (see [`Buffers`] for their roles).
+    pub(crate) fn buffers(&mut self) -> Buffers<'_, T, K, L> {
+        Buffers {
+            x: &mut self.x,
+            j: &mut self.j,
+            aux: &mut self.aux,
+            norms: &mut self.norms,
+            scale: &mut self.scale,
+            inv_scale: &mut self.inv_scale,
+            perm: &mut self.perm,
+        }
+    }
+
+    /// The rows `x` (the converged rows after an iteration), read-only.
+    pub(crate) fn rows(&self) -> &Matrix<T, K, L> {
+        &self.x
     }
 
     /// A zeroed workspace: every byte is zero, so a `static` of it lands in
