@@ -13,13 +13,7 @@ use crate::scalar::Real;
 /// `Clamp(ε)`, `1/max(s, ε·2^-e)` (the weight `σ/max(σ, ε)` on the unit row),
 /// `0` when that maximum is zero. Shared by the Jacobi and EGD-RSVD paths,
 /// so both apply the cutoff with the same bits.
-pub(crate) fn cutoff_factor<T: Real>(
-    s: T,
-    smax: T,
-    long: usize,
-    e: i32,
-    cutoff: Cutoff<T>,
-) -> (T, bool) {
+fn cutoff_factor<T: Real>(s: T, smax: T, long: usize, e: i32, cutoff: Cutoff<T>) -> (T, bool) {
     match cutoff {
         Cutoff::Auto | Cutoff::Relative(_) => {
             let tau = match cutoff {

@@ -12,7 +12,7 @@ use crate::matrix::Matrix;
 use crate::scalar::Real;
 
 /// Default rotation tolerance `√l·eps`.
-pub(crate) fn default_tol<T: Real>(l: usize) -> T {
+fn default_tol<T: Real>(l: usize) -> T {
     T::from_usize(l).sqrt() * T::EPSILON
 }
 

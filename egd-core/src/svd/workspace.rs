@@ -186,7 +186,7 @@ pub(crate) fn load_scaled<
 }
 
 /// The first `k` rows (length `k`) of `j` become the identity.
-pub(crate) fn set_identity<T: Real, const K: usize>(j: &mut [[T; K]], k: usize) {
+pub(super) fn set_identity<T: Real, const K: usize>(j: &mut [[T; K]], k: usize) {
     for (i, row) in j.iter_mut().take(k).enumerate() {
         let row = &mut row[..k.min(K)];
         row.fill(T::ZERO);
