@@ -88,12 +88,15 @@
 use crate::error::EgdError;
 use crate::kernel;
 use crate::matrix::Matrix;
-use crate::polar::{
-    Method, PolarConfig, PolarInfo, check_cutoff, make_reflector, unit_rows_and_weights,
-};
+use crate::polar::cutoff::unit_rows_and_weights;
+use crate::polar::lq::make_reflector;
+use crate::polar::{Method, PolarConfig, PolarInfo, check_cutoff};
 use crate::rng::{SplitMix64, fill_standard_normal_pairs};
 use crate::scalar::Real;
-use crate::svd::{SvdWorkspace, jacobi_rows, load_scaled, orient, prepare};
+use crate::svd::SvdWorkspace;
+use crate::svd::factor::prepare;
+use crate::svd::jacobi::jacobi_rows;
+use crate::svd::workspace::{load_scaled, orient};
 
 /// Largest accepted number of power iterations.
 pub const MAX_POWER_ITERS: u8 = 16;
@@ -188,7 +191,7 @@ pub fn polar<
             Ok(PolarInfo::default())
         }
         Some(info) => {
-            write_oriented(&ws.svd.x, out);
+            write_oriented(ws.svd.rows(), out);
             Ok(info)
         }
     }
@@ -220,7 +223,7 @@ pub fn polar_in_place<
     match direction(g, ws, cfg, stream)? {
         None => Ok(PolarInfo::default()), // g is zero already
         Some(info) => {
-            write_oriented(&ws.svd.x, g);
+            write_oriented(ws.svd.rows(), g);
             Ok(info)
         }
     }
@@ -289,8 +292,9 @@ fn direction<
         return Ok(None);
     };
     let RsvdWorkspace { svd: ws, basis } = ws;
-    ws.warm_k = 0; // aux is overwritten: no rotation kept for a warm start
-    let e = load_scaled(g, &mut ws.x, amax);
+    ws.reset_warm_start(); // aux is overwritten: no rotation kept for a warm start
+    let ws = ws.buffers();
+    let e = load_scaled(g, ws.x, amax);
 
     let mut rng = sketch_rng(seed, stream);
     let basis: &mut [[T; L]] = basis;
@@ -313,12 +317,12 @@ fn direction<
                 r,
                 k,
             );
-            orthonormalize_rows(&mut aux[..r], k, &mut ws.norms);
+            orthonormalize_rows(&mut aux[..r], k, ws.norms);
             transpose(&aux[..r], k, ws.j.rows_mut());
             // Zᵀ = Q_kᵀX (r×l) → orthonormal rows Q_lᵀ.
             let j = ws.j.rows().as_flattened();
             kernel::t_matmul_auto(j, K, x, L, k, basis.as_flattened_mut(), L, r, l);
-            orthonormalize_rows(&mut basis[..r], l, &mut ws.norms);
+            orthonormalize_rows(&mut basis[..r], l, ws.norms);
         }
         // Bᵀ = QᵀXᵀ (r×k); its Jacobi rows converge to σ̂ᵢûᵢᵀ.
         let aux = ws.aux.rows_mut();
@@ -338,9 +342,9 @@ fn direction<
         jacobi_rows(
             aux,
             None::<&mut [[T; K]]>,
-            &mut ws.norms,
-            &mut ws.scale,
-            &mut ws.inv_scale,
+            ws.norms,
+            ws.scale,
+            ws.inv_scale,
             r,
             k,
             tol,
