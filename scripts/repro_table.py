@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 """Prints the README's reproduction tables from the JSON files that
 scripts/reproduce.sh leaves in runs/repro/ (or the directory given as the
-first argument): epochs to > 95 % test accuracy per cell against the paper,
-then the median time per training step per method. Standard library only."""
+first argument): epochs to > 95 % test accuracy per cell against the paper
+(cells not run yet are listed after the table; --all prints them as rows),
+and with --times the median time per training step per method and task (the
+runs' own ms_per_step: only meaningful when they ran on a quiet machine).
+Standard library only."""
 import json
 import pathlib
 import statistics
 import sys
 
-OUT = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else pathlib.Path(__file__).resolve().parent.parent / "runs" / "repro"
+FLAGS = {a for a in sys.argv[1:] if a.startswith("--")}
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+OUT = pathlib.Path(ARGS[0]) if ARGS else pathlib.Path(__file__).resolve().parent.parent / "runs" / "repro"
 
 # The paper's epochs to > 95 % test (Tables 1-4); None: not in the paper.
 PAPER = {
@@ -76,12 +81,15 @@ def grok_cell(rs, paper):
 
 
 step_ms = {}
+missing = []
 print("| task | method | paper | measured: median (min–max), grokked | Δ vs paper |")
 print("|---|---|---:|---|---:|")
 for task, tkey, key, label, paper, rs in cells():
     pap = "–" if paper is None else str(paper)
     if not rs:
-        print(f"| {task} | {label} | {pap} | (not run) | |")
+        missing.append(f"{task}: {label}")
+        if "--all" in FLAGS:
+            print(f"| {task} | {label} | {pap} | (not run) | |")
         continue
     cell, delta = grok_cell(rs, paper)
     print(f"| {task} | {label} | {pap} | {cell} | {delta} |")
@@ -90,6 +98,11 @@ for task, tkey, key, label, paper, rs in cells():
         col = f"k = {tkey[1]}" if tkey[0] == "parity" else f"p = {tkey[1]}"
         step_ms.setdefault(key, {}).setdefault(col, []).extend(ms)
 
+if missing and "--all" not in FLAGS:
+    print()
+    print(f"Not run yet ({len(missing)} cells): " + "; ".join(missing) + ".")
+if "--times" not in FLAGS:
+    sys.exit(0)
 cols = ["p = 79", "p = 97", "p = 127", "k = 2", "k = 3", "k = 4"]
 print()
 print("| method | " + " | ".join(f"ms/step, {c}" for c in cols) + " |")
