@@ -21,7 +21,7 @@ use crate::record::{self, PlanTag, RunRecord, run_json};
 use crate::results;
 use crate::run_result::{RunResult, Stop};
 use crate::shapes;
-use crate::train;
+use crate::train::{self, EvalMode};
 use clap::{Args, Parser, Subcommand};
 use egd_tasks::{Preset, TaskSpec};
 use std::ffi::OsString;
@@ -336,7 +336,15 @@ fn grok(a: &GrokArgs) -> Result<i32, Failure> {
     interrupt::install();
     let progress = Progress::new(a.run.quiet, 1, None);
     let bar = progress.run_bar(&cfg);
-    let mut r = train::run(&cfg, &mut |rec| bar.update(rec));
+    // One run: a second core, if there is one, evaluates each epoch while
+    // the next one trains (same records; sweeps use their cores for runs).
+    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+    let mode = if two_cores {
+        EvalMode::Concurrent
+    } else {
+        EvalMode::Inline
+    };
+    let mut r = train::run_with(&cfg, mode, &mut |rec| bar.update(rec));
     bar.finish();
     output::write_run(&mut r, &a.run.out).map_err(Failure::Io)?;
     say!(

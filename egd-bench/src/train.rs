@@ -17,14 +17,17 @@
 //!    SGD/AdamW); these steps, and nothing else, are timed (`ms`);
 //! 3. the whole training set and the whole test set are evaluated with the
 //!    forward-only path ([`Mlp2::evaluate_blocked`]) and the epoch's record
-//!    is passed to the observer.
+//!    is passed to the observer. With [`EvalMode::Concurrent`] this runs on
+//!    a second thread, on a copy of the weights, while epoch `e + 1` trains;
+//!    the records are the same bits.
 //!
 //! The run ends at the epoch cap, at the early stop, on a failed step, or
 //! when an interrupt is requested ([`crate::interrupt`], polled before every
 //! step: the epoch in progress is dropped, the completed ones are kept).
 //!
 //! No allocation happens per step or per epoch except the record pushed to
-//! the curve. Everything big (network, gradient, block scratch, optimizer
+//! the curve (and, with [`EvalMode::Concurrent`], the evaluation thread's
+//! spawn). Everything big (network, gradient, block scratch, optimizer
 //! state with its SVD workspace: about 4 MB for the paper's p = 127 model)
 //! is boxed once per run, so [`run`] works on any thread with the default
 //! stack.
@@ -37,7 +40,7 @@ use crate::interrupt;
 use crate::run_result::{EpochRecord, HIGH_ACC, RunResult, Stop};
 use crate::shapes::{self, ShapeVisitor};
 use egd_core::EgdError;
-use egd_core::nn::{CrossEntropy, Input, Loss, Mlp2, Mlp2BlockScratch, Mse, MultiHot};
+use egd_core::nn::{BatchStats, CrossEntropy, Input, Loss, Mlp2, Mlp2BlockScratch, Mse, MultiHot};
 use egd_core::optim::{
     AdamW, AdamWConfig, Base, ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast,
     GrokfastConfig, NoTransform, Optimizer, Sgd, SgdConfig, Transform,
@@ -59,7 +62,20 @@ const BLOCK: usize = 16;
 /// The shape must be compiled in ([`shapes::is_compiled`]; `resolve` checks
 /// it); otherwise the run ends at once with [`Stop::Failed`].
 pub fn run(cfg: &RunConfig, observer: &mut dyn FnMut(&EpochRecord)) -> RunResult {
-    let trainer = Trainer { cfg, observer };
+    run_with(cfg, EvalMode::Inline, observer)
+}
+
+/// [`run`], with the evaluation where `mode` says (same records either way).
+pub fn run_with(
+    cfg: &RunConfig,
+    mode: EvalMode,
+    observer: &mut dyn FnMut(&EpochRecord),
+) -> RunResult {
+    let trainer = Trainer {
+        cfg,
+        mode,
+        observer,
+    };
     shapes::visit(&cfg.task, cfg.width, trainer)
         .flatten()
         .unwrap_or_else(|| RunResult {
@@ -82,6 +98,7 @@ pub fn run(cfg: &RunConfig, observer: &mut dyn FnMut(&EpochRecord)) -> RunResult
 /// picked; `None` if the task cannot be built (`resolve` rules that out).
 struct Trainer<'a> {
     cfg: &'a RunConfig,
+    mode: EvalMode,
     observer: &'a mut dyn FnMut(&EpochRecord),
 }
 
@@ -102,6 +119,7 @@ impl ShapeVisitor for Trainer<'_> {
         Some(train::<IN, H, OUT, K, L, Modular>(
             self.cfg,
             &data,
+            self.mode,
             self.observer,
         ))
     }
@@ -114,6 +132,7 @@ impl ShapeVisitor for Trainer<'_> {
         Some(train::<IN, H, OUT, K, L, Parity>(
             self.cfg,
             &data,
+            self.mode,
             self.observer,
         ))
     }
@@ -122,7 +141,7 @@ impl ShapeVisitor for Trainer<'_> {
 /// How a task's examples become network inputs and targets.
 trait Adapter<const IN: usize, const OUT: usize> {
     /// The data set.
-    type Data: Dataset;
+    type Data: Dataset + Sync;
     /// The network input.
     type X: Input<f32, IN>;
     /// The loss.
@@ -324,6 +343,7 @@ fn train<
 >(
     cfg: &RunConfig,
     data: &A::Data,
+    mode: EvalMode,
     observer: &mut dyn FnMut(&EpochRecord),
 ) -> RunResult {
     let start = Instant::now();
@@ -338,45 +358,33 @@ fn train<
         csv: None,
         svg: None,
     };
+    // EGD's switch-off rule reads each epoch's test accuracy before the next
+    // epoch trains, so it cannot overlap the two.
+    let concurrent = mode == EvalMode::Concurrent && cfg.switch_off.is_none();
     // Zeroed in place on the heap (4 MB at p = 127): nothing big on the stack.
     let mut net = Box::<Mlp2<f32, IN, H, OUT>>::default();
     net.reset(true, cfg.output_bias);
     init_net(&mut net, cfg.init, cfg.seed);
     let mut grad = Box::<Mlp2<f32, IN, H, OUT>>::default(); // switches set by batch_grad
     let mut scratch = Box::<Mlp2BlockScratch<f32, H, OUT, BLOCK>>::default();
-    let outcome = (|| -> Result<Stop, String> {
+    // The concurrent evaluation's own copy of the weights and scratch, handed
+    // to its thread and back every epoch.
+    let mut spare = concurrent.then(|| {
+        (
+            Box::<Mlp2<f32, IN, H, OUT>>::default(),
+            Box::<Mlp2BlockScratch<f32, H, OUT, BLOCK>>::default(),
+        )
+    });
+    let outcome = std::thread::scope(|s| -> Result<Stop, String> {
         let mut opt = AnyOpt::<_, K, L>::new(cfg, &net).map_err(|e| e.to_string())?;
         let mut streak = 0u32;
-        for e in 0..cfg.epochs {
-            if interrupt::requested() {
-                return Ok(Stop::Interrupted);
-            }
-            let epoch = data
-                .epoch(u64::from(e), cfg.batch, Remainder::Drop)
-                .map_err(|e| e.to_string())?;
-            let t0 = Instant::now();
-            for batch in epoch.batches() {
-                if interrupt::requested() {
-                    return Ok(Stop::Interrupted);
-                }
-                net.batch_grad_blocked(
-                    &A::LOSS,
-                    batch.iter().map(A::convert),
-                    &mut grad,
-                    &mut scratch,
-                )
-                .and_then(|_| opt.step(&mut net, &mut grad))
-                .map_err(|err| format!("epoch {}: {err}{}", e + 1, hint(err)))?;
-            }
-            let ms = t0.elapsed().as_secs_f64() * 1000.0;
-            let eval = |net: &Mlp2<f32, IN, H, OUT>,
-                        s: &mut Mlp2BlockScratch<f32, H, OUT, BLOCK>,
-                        it: egd_tasks::Examples<'_, A::Data>| {
-                net.evaluate_blocked(&A::LOSS, it.map(A::convert), s)
-                    .map_err(|err| format!("epoch {} evaluation: {err}{}", e + 1, hint(err)))
-            };
-            let tr = eval(&net, &mut scratch, data.train_examples())?;
-            let te = eval(&net, &mut scratch, data.test_examples())?;
+        // Turns epoch `e`'s evaluation into its record; `Some` to stop.
+        let mut finish = |opt: &mut AnyOpt<_, K, L>,
+                          e: u32,
+                          ms: f64,
+                          ev: Evaluated|
+         -> Result<Option<Stop>, String> {
+            let (tr, te) = ev.stats?;
             let acc = |c: usize, n: usize| c as f64 / n.max(1) as f64;
             let rec = EpochRecord {
                 epoch: e + 1,
@@ -385,9 +393,9 @@ fn train<
                 test_acc: acc(te.correct, te.samples),
                 train_loss: f64::from(tr.loss),
                 test_loss: f64::from(te.loss),
-                w1_norm: f64::from(net.l1.w.frobenius_norm()),
+                w1_norm: ev.w1_norm,
                 ms,
-                wall_s: start.elapsed().as_secs_f64(),
+                wall_s: ev.wall_s,
             };
             result.curve.push(rec);
             observer(&rec);
@@ -397,15 +405,153 @@ fn train<
             } else {
                 0
             };
-            if cfg.early_stop.is_some_and(|n| streak >= n) {
-                return Ok(Stop::EarlyStop);
+            Ok(cfg
+                .early_stop
+                .is_some_and(|n| streak >= n)
+                .then_some(Stop::EarlyStop))
+        };
+        let mut pending = None;
+        for e in 0..cfg.epochs {
+            let trained = train_epoch::<IN, H, OUT, K, L, A>(
+                data,
+                cfg.batch,
+                e,
+                &mut net,
+                &mut grad,
+                &mut scratch,
+                &mut opt,
+            );
+            // The previous epoch's record comes first, as if it had been
+            // evaluated before this epoch trained (an early stop it triggers
+            // discards this epoch).
+            if let Some((pe, pms, handle)) = pending.take() {
+                let (snapshot, sc, ev) = join(handle);
+                spare = Some((snapshot, sc));
+                if let Some(stop) = finish(&mut opt, pe, pms, ev)? {
+                    return Ok(stop);
+                }
+            }
+            let Some(ms) = trained? else {
+                return Ok(Stop::Interrupted);
+            };
+            match spare.take() {
+                Some((mut snapshot, mut sc)) => {
+                    snapshot.clone_from(&net);
+                    let job = move || {
+                        let ev = evaluate::<IN, H, OUT, A>(&snapshot, &mut sc, data, e, start);
+                        (snapshot, sc, ev)
+                    };
+                    let handle = std::thread::Builder::new()
+                        .name("egd-evaluation".into())
+                        .spawn_scoped(s, job)
+                        .map_err(|err| format!("cannot start the evaluation thread: {err}"))?;
+                    pending = Some((e, ms, handle));
+                }
+                None => {
+                    let ev = evaluate::<IN, H, OUT, A>(&net, &mut scratch, data, e, start);
+                    if let Some(stop) = finish(&mut opt, e, ms, ev)? {
+                        return Ok(stop);
+                    }
+                }
+            }
+        }
+        if let Some((pe, pms, handle)) = pending.take() {
+            let (_, _, ev) = join(handle);
+            if let Some(stop) = finish(&mut opt, pe, pms, ev)? {
+                return Ok(stop);
             }
         }
         Ok(Stop::Cap)
-    })();
+    });
     result.stop = outcome.unwrap_or_else(Stop::Failed);
     result.wall_s = start.elapsed().as_secs_f64();
     result
+}
+
+/// Where the per-epoch evaluation of the whole training and test sets runs.
+/// Either way the records are the same bits; only timings differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvalMode {
+    /// On the training thread, after each epoch.
+    Inline,
+    /// On a second thread, on a copy of the weights, while the next epoch
+    /// trains (falls back to [`EvalMode::Inline`] under EGD's switch-off
+    /// rule, which needs each epoch's test accuracy before the next epoch).
+    /// A record's `wall_s` is when its evaluation finished; an early stop
+    /// discards the epoch that trained meanwhile.
+    Concurrent,
+}
+
+/// One epoch's evaluation: losses and counts on both splits, the weights'
+/// `‖W1‖_F`, and the wall time when it finished.
+struct Evaluated {
+    stats: Result<(BatchStats<f32>, BatchStats<f32>), String>,
+    w1_norm: f64,
+    wall_s: f64,
+}
+
+/// Evaluates `net` (the weights after 0-based epoch `e`) on both splits.
+fn evaluate<const IN: usize, const H: usize, const OUT: usize, A: Adapter<IN, OUT>>(
+    net: &Mlp2<f32, IN, H, OUT>,
+    scratch: &mut Mlp2BlockScratch<f32, H, OUT, BLOCK>,
+    data: &A::Data,
+    e: u32,
+    start: Instant,
+) -> Evaluated {
+    let mut on = |it: egd_tasks::Examples<'_, A::Data>| {
+        net.evaluate_blocked(&A::LOSS, it.map(A::convert), scratch)
+            .map_err(|err| format!("epoch {} evaluation: {err}{}", e + 1, hint(err)))
+    };
+    let stats = on(data.train_examples()).and_then(|tr| Ok((tr, on(data.test_examples())?)));
+    Evaluated {
+        stats,
+        w1_norm: f64::from(net.l1.w.frobenius_norm()),
+        wall_s: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Waits for a concurrent evaluation; a panic on its thread is re-raised.
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Trains 0-based epoch `e`: its timed steps in milliseconds, `None` if an
+/// interrupt was requested (polled before every step; the epoch is dropped).
+#[allow(clippy::too_many_arguments)]
+fn train_epoch<
+    const IN: usize,
+    const H: usize,
+    const OUT: usize,
+    const K: usize,
+    const L: usize,
+    A: Adapter<IN, OUT>,
+>(
+    data: &A::Data,
+    batch_size: usize,
+    e: u32,
+    net: &mut Mlp2<f32, IN, H, OUT>,
+    grad: &mut Mlp2<f32, IN, H, OUT>,
+    scratch: &mut Mlp2BlockScratch<f32, H, OUT, BLOCK>,
+    opt: &mut AnyOpt<Mlp2<f32, IN, H, OUT>, K, L>,
+) -> Result<Option<f64>, String> {
+    if interrupt::requested() {
+        return Ok(None);
+    }
+    let epoch = data
+        .epoch(u64::from(e), batch_size, Remainder::Drop)
+        .map_err(|e| e.to_string())?;
+    let t0 = Instant::now();
+    for batch in epoch.batches() {
+        if interrupt::requested() {
+            return Ok(None);
+        }
+        net.batch_grad_blocked(&A::LOSS, batch.iter().map(A::convert), grad, scratch)
+            .and_then(|_| opt.step(net, grad))
+            .map_err(|err| format!("epoch {}: {err}{}", e + 1, hint(err)))?;
+    }
+    Ok(Some(t0.elapsed().as_secs_f64() * 1000.0))
 }
 
 #[cfg(test)]
@@ -429,5 +575,49 @@ mod tests {
             assert_eq!((x.train_acc, x.test_loss), (y.train_acc, y.test_loss));
         }
         assert!(a.curve[2].train_loss < a.curve[0].train_loss);
+    }
+
+    /// The records without their timings, as bits.
+    fn bits(r: &RunResult) -> Vec<[u64; 6]> {
+        r.curve
+            .iter()
+            .map(|x| {
+                [
+                    x.step,
+                    x.train_acc.to_bits(),
+                    x.test_acc.to_bits(),
+                    x.train_loss.to_bits(),
+                    x.test_loss.to_bits(),
+                    x.w1_norm.to_bits(),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn concurrent_evaluation_gives_the_same_records_and_stops() {
+        for (opt, epochs, early_stop) in [
+            (OptKind::Sgd, 4, None),
+            (OptKind::Egd, 3, None),
+            // Stops at the first epoch at ≥ 99 % test accuracy: the epoch
+            // trained meanwhile must be discarded.
+            (OptKind::Egd, 150, Some(1)),
+        ] {
+            let args = RunArgs {
+                epochs: Some(epochs),
+                ..RunArgs::default()
+            };
+            let cfg = resolve(&args, opt, 0, None, None, early_stop).unwrap();
+            let mut seen = (0, 0);
+            let inline = run_with(&cfg, EvalMode::Inline, &mut |_| seen.0 += 1);
+            let concurrent = run_with(&cfg, EvalMode::Concurrent, &mut |_| seen.1 += 1);
+            assert_eq!(inline.stop, concurrent.stop, "{opt:?}");
+            assert_eq!(bits(&inline), bits(&concurrent), "{opt:?}");
+            assert_eq!(seen, (inline.curve.len(), inline.curve.len()));
+            if early_stop.is_some() {
+                assert_eq!(inline.stop, Stop::EarlyStop, "the smoke task groks");
+                assert!(inline.curve.len() < epochs as usize);
+            }
+        }
     }
 }
