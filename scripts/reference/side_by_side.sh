@@ -25,7 +25,7 @@ cargo bench -p egd-bench --bench svd --bench step --no-run
 # The same code built for x86-64-v3 (AVX2 + FMA; same bits: Rust never
 # contracts a * b + c on its own), in its own target directory, where the
 # CPU has those features.
-v3_dir=target/x86-64-v3
+v3_dir=$PWD/target/x86-64-v3  # absolute: criterion resolves it from the bench crate
 v3=""
 if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
   v3=1
