@@ -267,6 +267,8 @@ def mode_parity(args):
             idx = order[i * 32 : (i + 1) * 32]
             params = step(params, x_tr[idx], y_tr[idx])
         train_acc, test_acc = float(acc(params, x_tr, y_tr)), float(acc(params, x_te, y_te))
+        if not args.quiet:
+            print(f"epoch {epoch}: train {train_acc:.4f} test {test_acc:.4f}", file=sys.stderr)
         if fit_epoch is None and train_acc >= 0.99:
             fit_epoch = epoch
         if test_acc > GROK:
