@@ -569,3 +569,46 @@ fn formed_assembly_meets_the_contract_across_kappa() {
         one::<30, 48, 30, 30, 48>(s, kappa); // formed from X, wide
     }
 }
+
+/// Known issue (README, accuracy contract): the formed polar assembly takes a
+/// direction's left factor from `X·v̂` and multiplies it by `1/max(σ, ε)`,
+/// so under `Clamp(1e-6)` the rounding of a numerically-null direction
+/// (about `eps·σ₁`) is amplified by `1/ε`. A direction whose singular values
+/// are at most 1 (as the clamp's weights are) has `‖Q‖_F ≤ √n`; on
+/// rank-32 100×100 f32 gradients of norm ~100 (sparse parity's `W1` without
+/// weight decay) the formed direction breaks that bound. Ignored until the
+/// formed routes floor the clamp at `n·eps·σ₁` (a change of EGD's bits);
+/// run it with `cargo test -p egd-tests --test svd -- --ignored`.
+#[test]
+#[ignore = "known issue: formed assembly under Clamp on rank-deficient inputs of large norm"]
+fn clamp_direction_stays_within_unit_weights_on_rank_deficient_inputs() {
+    let mut rng = SplitMix64(999);
+    for _ in 0..20 {
+        // G = Xᵀ·D / 32: X ±1 (32 × 100), D (32 × 100) with about half its
+        // columns zero (dead hidden units).
+        let x: Vec<f32> = (0..3200)
+            .map(|_| if rng.uniform() > 0.5 { 1.0 } else { -1.0 })
+            .collect();
+        let dead: Vec<bool> = (0..100).map(|_| rng.uniform() > 0.5).collect();
+        let d: Vec<f32> = (0..3200)
+            .map(|i| {
+                if dead[i % 100] {
+                    0.0
+                } else {
+                    (rng.uniform() as f32 - 0.5) * 10.0
+                }
+            })
+            .collect();
+        let g = Box::new(Matrix::<f32, 100, 100>::from_fn(|r, c| {
+            (0..32)
+                .map(|b| x[b * 100 + r] * d[b * 100 + c])
+                .sum::<f32>()
+                / 32.0
+        }));
+        let mut q = Box::new(Matrix::<f32, 100, 100>::zeros());
+        let mut ws = Box::new(SvdWorkspace::<f32, 100, 100>::new());
+        polar(&*g, &mut q, &mut ws, &PolarConfig::paper()).unwrap();
+        let frob = q.frobenius_norm();
+        assert!(frob <= 10.0 * 1.001, "‖Q‖_F = {frob} > √100");
+    }
+}
