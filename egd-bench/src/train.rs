@@ -457,9 +457,7 @@ fn train<
         }
         if let Some((pe, pms, handle)) = pending.take() {
             let (_, _, ev) = join(handle);
-            if let Some(stop) = finish(&mut opt, pe, pms, ev)? {
-                return Ok(stop);
-            }
+            return Ok(finish(&mut opt, pe, pms, ev)?.unwrap_or(Stop::Cap));
         }
         Ok(Stop::Cap)
     });
@@ -519,7 +517,6 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 
 /// Trains 0-based epoch `e`: its timed steps in milliseconds, `None` if an
 /// interrupt was requested (polled before every step; the epoch is dropped).
-#[allow(clippy::too_many_arguments)]
 fn train_epoch<
     const IN: usize,
     const H: usize,
