@@ -561,7 +561,7 @@ proptest! {
         macro_rules! check_b {
             ($b:literal) => {{
                 let mut g = net.zeros_like();
-                let mut s = Box::new(Mlp2BlockScratch::<f64, 24, 5, $b>::new());
+                let mut s = boxed_block_scratch::<f64, 24, 5, $b>();
                 let r = net.batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s).unwrap();
                 prop_assert!((r.loss - r0.loss).abs() <= 1e-14 && r.samples == r0.samples && r.correct == r0.correct);
                 prop_assert!(max_diff(&g, &g0) <= 1e-15, "{}", max_diff(&g, &g0));
@@ -582,7 +582,7 @@ proptest! {
         let mut gm = net.zeros_like();
         let rm = net.batch_grad(&Mse, dd(), &mut gm, &mut Mlp2Scratch::new()).unwrap();
         let mut gb = net.zeros_like();
-        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut Box::new(Mlp2BlockScratch::<f64, 24, 5, 4>::new())).unwrap();
+        let rb = net.batch_grad_blocked(&Mse, dd(), &mut gb, &mut boxed_block_scratch::<f64, 24, 5, 4>()).unwrap();
         prop_assert!((rm.loss - rb.loss).abs() <= 1e-14 * rm.loss.max(1.0));
         prop_assert!(max_diff(&gm, &gb) <= 1e-14);
     }
@@ -649,6 +649,25 @@ fn he_net<T: Real, const I: usize, const H: usize, const O: usize>(
     net
 }
 
+/// `net.zeros_like()` on the heap, built in a frame of its own: inlined into
+/// [`check_blocked`]'s expansion, every such temporary took its own stack
+/// slot (780 KB each at p = 127), which overflowed the default test-thread
+/// stack in release builds.
+#[inline(never)]
+fn boxed_zeros_like<T: Real, const I: usize, const H: usize, const O: usize>(
+    net: &Mlp2<T, I, H, O>,
+) -> Box<Mlp2<T, I, H, O>> {
+    Box::new(net.zeros_like())
+}
+
+/// A fresh [`Mlp2BlockScratch`] on the heap, built in a frame of its own
+/// (see [`boxed_zeros_like`]).
+#[inline(never)]
+fn boxed_block_scratch<T: Real, const H: usize, const O: usize, const B: usize>()
+-> Box<Mlp2BlockScratch<T, H, O, B>> {
+    Box::new(Mlp2BlockScratch::new())
+}
+
 /// Runs both paths on `data` and checks agreement of the gradient, the batch
 /// statistics and the evaluation, then checks that the fast path gives the
 /// same bits for every block size and when run twice on a dirty scratch.
@@ -659,15 +678,15 @@ macro_rules! check_blocked {
         let data = $data;
         let what: &str = $what;
         let rtol = blocked_rtol::<$t>($h, $o);
-        let mut g0 = Box::new(net.zeros_like());
+        let mut g0 = boxed_zeros_like(net);
         let r0 = net
             .batch_grad(&loss, data(), &mut g0, &mut Mlp2Scratch::new())
             .unwrap();
         let e0 = net
             .evaluate(&loss, data(), &mut Mlp2Scratch::new())
             .unwrap();
-        let mut g8 = Box::new(net.zeros_like());
-        let mut s8 = Box::new(Mlp2BlockScratch::<$t, $h, $o, 8>::new());
+        let mut g8 = boxed_zeros_like(net);
+        let mut s8 = boxed_block_scratch::<$t, $h, $o, 8>();
         let r8 = net
             .batch_grad_blocked(&loss, data(), &mut g8, &mut s8)
             .unwrap();
@@ -680,11 +699,7 @@ macro_rules! check_blocked {
         );
         // A fresh scratch (nothing left over from a gradient pass).
         let e8 = net
-            .evaluate_blocked(
-                &loss,
-                data(),
-                &mut Box::new(Mlp2BlockScratch::<$t, $h, $o, 8>::new()),
-            )
+            .evaluate_blocked(&loss, data(), &mut boxed_block_scratch::<$t, $h, $o, 8>())
             .unwrap();
         assert_eq!((e8.samples, e8.correct), (e0.samples, e0.correct), "{what}");
         let de = (e8.loss.to_f64() - e0.loss.to_f64()).abs();
@@ -696,8 +711,8 @@ macro_rules! check_blocked {
         let want = bits(&*g8);
         macro_rules! same_bits {
             ($b:literal) => {{
-                let mut g = Box::new(net.zeros_like());
-                let mut s = Box::new(Mlp2BlockScratch::<$t, $h, $o, $b>::new());
+                let mut g = boxed_zeros_like(net);
+                let mut s = boxed_block_scratch::<$t, $h, $o, $b>();
                 for _ in 0..2 {
                     let r = net
                         .batch_grad_blocked(&loss, data(), &mut g, &mut s)
@@ -940,7 +955,7 @@ fn evaluate_blocked_uses_the_current_weights_regression() {
     let data = || d.iter().map(|(x, y)| (MultiHot(x), *y));
     let mut net = he_net::<f64, 10, 24, 5>(17, true, false);
     let mut g = net.zeros_like();
-    let mut s = Box::new(Mlp2BlockScratch::<f64, 24, 5, 8>::new());
+    let mut s = boxed_block_scratch::<f64, 24, 5, 8>();
     net.batch_grad_blocked(&CrossEntropy, data(), &mut g, &mut s)
         .unwrap();
     net.l2.w.axpy(-0.5, &g.l2.w);
@@ -961,7 +976,7 @@ fn evaluate_blocked_uses_the_current_weights_regression() {
 fn blocked_errors_are_errors_not_panics() {
     let net = he_net::<f32, 10, 24, 5>(18, true, false);
     let mut g = net.zeros_like();
-    let mut s = Box::new(Mlp2BlockScratch::<f32, 24, 5, 4>::new());
+    let mut s = boxed_block_scratch::<f32, 24, 5, 4>();
     let empty: [(MultiHot<[usize; 2]>, usize); 0] = [];
     assert!(
         net.batch_grad_blocked(&CrossEntropy, empty, &mut g, &mut s)
