@@ -18,6 +18,15 @@ pub enum Cutoff<T> {
     /// The reference code's `U·diag(1/max(s, ε))·Uᵀ·G`: directions with
     /// `σ ≥ ε` get weight 1, smaller ones `σ/ε` (a soft, absolute cutoff).
     /// `Clamp(1e-6)` reproduces the paper's tables.
+    ///
+    /// The clamp never goes below the rounding level `max(R, C)·eps·σ₁`
+    /// (the `Auto` threshold, numpy's `matrix_rank` default): the weight is
+    /// `σ/max(σ, ε, max(R, C)·eps·σ₁)`. A singular value below that level is
+    /// rounding, not data, and the paths that form the direction from
+    /// products with `G` would otherwise amplify that rounding by `1/ε` (on
+    /// a rank-deficient gradient of large norm, into weights far above 1).
+    /// The floor only matters when `σ₁ > ε / (max(R, C)·eps)`, e.g. `σ₁ >
+    /// 0.08` for a 100×100 f32 gradient under `Clamp(1e-6)`.
     Clamp(T),
 }
 

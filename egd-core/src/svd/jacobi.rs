@@ -58,6 +58,13 @@ struct Plan<T> {
     t: T,
 }
 
+/// The row norm at or below which the iteration treats a row as zero (`‖x‖²
+/// ≤ MIN_POSITIVE/eps`): it neither rotates such a row nor makes it
+/// orthogonal to the others, so its direction carries no information.
+pub(crate) fn zero_row_norm<T: Real>() -> T {
+    (T::MIN_POSITIVE / T::EPSILON).sqrt()
+}
+
 /// Runs Jacobi sweeps on the first `k` rows (length `l`) of `x`. With
 /// `Some(j)` the rotations are accumulated into the first `k` rows (length
 /// `k`) of `j`, which must hold an orthogonal start (usually the identity);
@@ -116,8 +123,7 @@ pub(crate) fn jacobi_rows<T: Real, const N: usize, const K: usize>(
         scale: &mut scale[..k],
         inv: &mut inv[..k],
     };
-    // Rows with ‖x‖² ≤ MIN_POSITIVE/eps are treated as zero.
-    let small = (T::MIN_POSITIVE / T::EPSILON).sqrt();
+    let small = zero_row_norm::<T>();
     let root_eps = T::EPSILON.sqrt();
     let tiny = T::MIN_POSITIVE / T::EPSILON;
     let (lo_band, hi_band) = (T::from_f64(1.0 / SCALE_BAND), T::from_f64(SCALE_BAND));
