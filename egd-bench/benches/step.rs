@@ -9,7 +9,11 @@
 //! optimizer), and evaluation of the test split on the blocked forward-only
 //! path (`evaluate_blocked`, throughput in examples). At p = 97 and 127 also
 //! EGD-RSVD (rank 128 and 64, two power iterations, the paper's clamp):
-//! `polar_w1_rsvd{r}` and `egd_rsvd{r}_step`.
+//! `polar_w1_rsvd{r}` and `egd_rsvd{r}_step`; and the steps of the other
+//! methods of the reproduction table, as the harness builds them:
+//! `egd_ns5_step` (Newton–Schulz ×5 on W1), `grokfast_step` (Grokfast-EMA,
+//! α 0.98, λ 2, then SGD) and `colnorm_step` (column normalisation on W1,
+//! then SGD).
 //!
 //! Shapes: the paper's p = 97 and p = 127 models (two-hot input `2p`, hidden
 //! 512, output `p`, batch 512; test splits of 4705 and 8065 examples) and a
@@ -25,7 +29,10 @@
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use egd_core::nn::{CrossEntropy, Mlp2, Mlp2BlockScratch, Mlp2Scratch, MultiHot};
-use egd_core::optim::{Egd, EgdConfig, NoTransform, Optimizer, Sgd, SgdConfig};
+use egd_core::optim::{
+    ColumnNorm, ColumnNormConfig, Egd, EgdConfig, Grokfast, GrokfastConfig, NoTransform, Optimizer,
+    Sgd, SgdConfig,
+};
 use egd_core::polar::{Method, PolarConfig, polar};
 use egd_core::rng::SplitMix64;
 use egd_core::rsvd::{self, RsvdWorkspace};
@@ -58,6 +65,22 @@ fn test_split(p: u32) -> Vec<([usize; 2], usize)> {
             (e.two_hot(), e.label() as usize)
         })
         .collect()
+}
+
+/// Grokfast-EMA on a network of shape `(I, H, O)`, then SGD.
+type GrokfastSgd<const I: usize, const H: usize, const O: usize> =
+    Optimizer<Grokfast<f32, Mlp2<f32, I, H, O>>, Sgd<f32>>;
+
+/// Grokfast-EMA as the harness builds it (α 0.98, λ 2, then SGD), its EMA
+/// zeroed on the heap.
+fn grokfast<const I: usize, const H: usize, const O: usize>(
+    sgd_cfg: SgdConfig<f32>,
+) -> Box<GrokfastSgd<I, H, O>> {
+    let gf_cfg = GrokfastConfig::default().with_alpha(0.98).with_lambda(2.0);
+    Box::new(Optimizer::new(
+        Grokfast::const_new(gf_cfg, Mlp2::zeros(true, false)),
+        Sgd::new(sgd_cfg).unwrap(),
+    ))
 }
 
 macro_rules! shape {
@@ -154,6 +177,38 @@ macro_rules! shape {
                 BatchSize::LargeInput,
             )
         });
+        // The other methods of the reproduction table (their steps, a
+        // timing for "fewer epochs" against "less time").
+        let ns5 = Box::new(Optimizer::new(
+            Egd::<f32, $k, $l, 0, Box<RsvdWorkspace<f32, $k, $l, 0>>>::from_workspace(
+                EgdConfig::default().with_polar(PolarConfig::newton_schulz()),
+                Box::default(),
+            ),
+            Sgd::new(sgd_cfg).unwrap(),
+        ));
+        let grokfast = grokfast::<$in, $h, $p>(sgd_cfg);
+        let colnorm = Box::new(Optimizer::new(
+            ColumnNorm::new(ColumnNormConfig::default()),
+            Sgd::new(sgd_cfg).unwrap(),
+        ));
+        macro_rules! timed_step {
+            ($id:literal, $opt:expr) => {
+                g.bench_function(BenchmarkId::new($id, $batch), |b| {
+                    b.iter_batched_ref(
+                        || (net.clone(), $opt.clone()),
+                        |(n, o)| {
+                            n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
+                                .unwrap();
+                            o.step(&mut **n, &mut *grad).unwrap()
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
+            };
+        }
+        timed_step!("egd_ns5_step", ns5);
+        timed_step!("grokfast_step", grokfast);
+        timed_step!("colnorm_step", colnorm);
         $($(
             let rcfg = PolarConfig::paper().with_method(Method::Rsvd { rank: $rank, power_iters: 2, seed: 0 });
             let mut rws = Box::<RsvdWorkspace<f32, $k, $l, 128>>::default();
