@@ -400,7 +400,8 @@ fn bad_cutoff_and_tolerance_are_errors() {
     assert_eq!(out, Matrix::zeros());
 }
 
-/// The reference code's clamp: σ ≥ ε get weight 1, smaller ones σ/ε.
+/// The reference code's clamp: σ ≥ ε get weight 1, smaller ones σ/ε (above
+/// the rounding floor `max(R, C)·eps·σ₁`, which these inputs do not reach).
 #[test]
 fn clamp_cutoff_weights() {
     let mut rng = SplitMix64(11);

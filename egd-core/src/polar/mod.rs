@@ -18,7 +18,9 @@
 //!   Both meet the accuracy contract below; the formed products lose
 //!   orthogonality in proportion to `eps·κ` (`κ` of the kept part), as the
 //!   reference code's formula does, where the accumulated `J` stays
-//!   orthogonal to `eps` whatever `κ`.
+//!   orthogonal to `eps` whatever `κ`. A formed left factor of a
+//!   numerically-null direction is rounding of about `eps·σ₁`, which is why
+//!   [`Cutoff::Clamp`] never clamps below `max(R, C)·eps·σ₁`.
 //! * [`Method::NewtonSchulz`] is Muon's quintic iteration
 //!   `X ← aX + (bA + cA²)X`, `A = XXᵀ`, `(a, b, c) = (3.4445, −4.7750, 2.0315)`
 //!   from `G/‖G‖_F`. It is **approximate by design**: its singular values land
