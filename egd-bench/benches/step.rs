@@ -154,29 +154,25 @@ macro_rules! shape {
         g.bench_function(BenchmarkId::new("polar_w1", $batch), |b| {
             b.iter(|| polar(black_box(&*w1g), &mut out, &mut ws, &cfg).unwrap())
         });
-        // The harness's step: the blocked gradient, then the optimizer.
-        g.bench_function(BenchmarkId::new("sgd_step", $batch), |b| {
-            b.iter_batched_ref(
-                || (net.clone(), sgd.clone()),
-                |(n, o)| {
-                    n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
-                        .unwrap();
-                    o.step(&mut **n, &mut *grad).unwrap()
-                },
-                BatchSize::LargeInput,
-            )
-        });
-        g.bench_function(BenchmarkId::new("egd_step", $batch), |b| {
-            b.iter_batched_ref(
-                || (net.clone(), egd.clone()),
-                |(n, o)| {
-                    n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
-                        .unwrap();
-                    o.step(&mut **n, &mut *grad).unwrap()
-                },
-                BatchSize::LargeInput,
-            )
-        });
+        // The harness's step (the blocked gradient, then the optimizer), one
+        // body for every method: `timed_step!(id, optimizer)`.
+        macro_rules! timed_step {
+            ($id:expr, $opt:expr) => {
+                g.bench_function(BenchmarkId::new($id, $batch), |b| {
+                    b.iter_batched_ref(
+                        || (net.clone(), $opt.clone()),
+                        |(n, o)| {
+                            n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
+                                .unwrap();
+                            o.step(&mut **n, &mut *grad).unwrap()
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
+            };
+        }
+        timed_step!("sgd_step", sgd);
+        timed_step!("egd_step", egd);
         // The other methods of the reproduction table (their steps, a
         // timing for "fewer epochs" against "less time").
         let ns5 = Box::new(Optimizer::new(
@@ -191,21 +187,6 @@ macro_rules! shape {
             ColumnNorm::new(ColumnNormConfig::default()),
             Sgd::new(sgd_cfg).unwrap(),
         ));
-        macro_rules! timed_step {
-            ($id:literal, $opt:expr) => {
-                g.bench_function(BenchmarkId::new($id, $batch), |b| {
-                    b.iter_batched_ref(
-                        || (net.clone(), $opt.clone()),
-                        |(n, o)| {
-                            n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
-                                .unwrap();
-                            o.step(&mut **n, &mut *grad).unwrap()
-                        },
-                        BatchSize::LargeInput,
-                    )
-                });
-            };
-        }
         timed_step!("egd_ns5_step", ns5);
         timed_step!("grokfast_step", grokfast);
         timed_step!("colnorm_step", colnorm);
@@ -222,17 +203,7 @@ macro_rules! shape {
                 ),
                 Sgd::new(sgd_cfg).unwrap(),
             ));
-            g.bench_function(BenchmarkId::new(concat!("egd_rsvd", $rank, "_step"), $batch), |b| {
-                b.iter_batched_ref(
-                    || (net.clone(), rsvd_opt.clone()),
-                    |(n, o)| {
-                        n.batch_grad_blocked(&CrossEntropy, it(), &mut grad, &mut block)
-                            .unwrap();
-                        o.step(&mut **n, &mut *grad).unwrap()
-                    },
-                    BatchSize::LargeInput,
-                )
-            });
+            timed_step!(concat!("egd_rsvd", $rank, "_step"), rsvd_opt);
         )+)?
         g.finish();
 
